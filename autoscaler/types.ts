@@ -1,0 +1,209 @@
+import type { CapacitySnapshot, TierCatalog } from '../gpu-registry/types.js';
+
+/** Whether a smaller value is better (latency) or a larger one (throughput). */
+export type MetricDirection = 'lowerIsBetter' | 'higherIsBetter';
+/** How several series of one query are combined into one value. */
+export type SeriesAggregate = 'max' | 'avg' | 'sum';
+
+/** One SLO metric of a service, as in the original ConfigMap format plus extensions. */
+export interface MetricSpec {
+  readonly name: string;
+  /** PromQL; `%s` is the pod name; `{{namespace}}`, `{{service}}`, `{{revision}}`, `{{pod}}`, `{{podRegex}}`. */
+  readonly query: string;
+  readonly slo: number;
+  readonly scaleUpFactor: number;
+  readonly scaleDownFactor: number;
+  readonly direction: MetricDirection;
+  readonly aggregate: SeriesAggregate;
+}
+
+export type PolicyMode = 'k-siss' | 'ksiss-original';
+
+/** What a service does when it is idle (request rate is exactly 0). */
+export interface IdlePolicy {
+  /** PromQL returning the request rate; 0 means idle. Same placeholders as metric queries. */
+  readonly requestRateQuery: string;
+  /** Step down to this tier (or the ladder's minimum) when idle for `afterSeconds`. */
+  readonly afterSeconds: number;
+}
+
+/** How a tier migration is carried out on Knative. */
+export interface MigrationSettings {
+  readonly readyTimeoutSeconds: number;
+  readonly drainSeconds: number;
+  /** Traffic percentages to the new revision, in order, ending at 100. `[100]` is all at once. */
+  readonly trafficSteps: readonly number[];
+  readonly stepPauseSeconds: number;
+  readonly tierBackoffSeconds: number;
+}
+
+/** Per-service settings block; every field has a documented default. */
+export interface ServiceSettings {
+  readonly namespace?: string;
+  readonly policy: PolicyMode;
+  /** Ordered tier names, smallest first. */
+  readonly ladder: readonly string[];
+  readonly minTier?: string;
+  readonly maxTier?: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly scaleUpStabilizationSeconds: number;
+  readonly scaleDownStabilizationSeconds: number;
+  readonly cooldownSeconds: number;
+  readonly idle?: IdlePolicy;
+  readonly dryRun: boolean;
+  readonly migration: MigrationSettings;
+}
+
+/** A validated service block. */
+export interface ServiceConfig {
+  /** The Knative Service's exact name (the ConfigMap key). */
+  readonly service: string;
+  readonly metrics: readonly MetricSpec[];
+  readonly settings: ServiceSettings;
+}
+
+/** Settings for the whole controller (ConfigMap `_global` key or environment). */
+export interface GlobalSettings {
+  readonly intervalSeconds: number;
+  readonly namespaces: readonly string[];
+  readonly prometheusUrl: string;
+  readonly prometheusTimeoutMs: number;
+  readonly prometheusHeaders: Readonly<Record<string, string>>;
+  readonly ignore: readonly string[];
+  readonly configMapName: string;
+  readonly configMapNamespace: string;
+  readonly defaultCpu: string;
+  readonly defaultMemory: string;
+  readonly maxConcurrentServices: number;
+}
+
+/** One validation problem: `key[index].field = value: message`. */
+export interface ConfigIssue {
+  readonly key: string;
+  readonly path: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** The result of validating a whole ConfigMap document. */
+export interface AutoscalerConfig {
+  readonly global: GlobalSettings;
+  readonly catalog: TierCatalog;
+  readonly services: ReadonlyMap<string, ServiceConfig>;
+  /** Problems of blocks that were skipped; the other services go on. */
+  readonly issues: readonly ConfigIssue[];
+}
+
+export type ScaleAction = 'hold' | 'up' | 'down' | 'out' | 'in';
+
+/** A past recommendation, kept for stabilization windows (survives restarts on the Service). */
+export interface Recommendation {
+  readonly atMs: number;
+  readonly tier: string;
+  readonly replicas: number;
+}
+
+/** What the controller saw of one service (one revision serving it) at `now`. */
+export interface ServiceObservation {
+  readonly tier: string;
+  readonly readyReplicas: number;
+  readonly migrationInFlight: boolean;
+  readonly recommendations: readonly Recommendation[];
+  readonly lastActionAtMs?: number;
+  readonly lastAction?: Exclude<ScaleAction, 'hold'>;
+  /** Tiers that recently failed to become ready, until when (ms since epoch). */
+  readonly tierBackoffUntilMs?: Readonly<Record<string, number>>;
+}
+
+/** Metric name -> value; `undefined` means the query returned no series. NaN is kept as NaN. */
+export type MetricValues = Readonly<Record<string, number | undefined>>;
+
+/** Everything DecideScale needs; it does no I/O and reads no clock. */
+export interface DecideInput {
+  readonly config: ServiceConfig;
+  readonly catalog: TierCatalog;
+  readonly observation: ServiceObservation;
+  readonly metrics: MetricValues;
+  readonly capacity: CapacitySnapshot;
+  readonly nowMs: number;
+}
+
+/** Why DecideScale held. */
+export type HoldReason =
+  | 'withinBand' // every metric inside its band, or metrics disagree (pressure on none, slack not on all)
+  | 'noData' // a metric has no series, or is NaN: never a scale-down
+  | 'noCapacity' // pressure, but no free unit for a bigger tier nor for one more replica
+  | 'cooldown' // an action happened less than cooldownSeconds ago
+  | 'stabilizing' // slack, but the stabilization window still holds a higher recommendation
+  | 'migrationInFlight' // a tier migration is running: nothing else happens meanwhile
+  | 'atLimit' // pressure/slack but already at max/min tier and replicas
+  | 'dryRun'; // the decision is computed and reported but not carried out (message says which)
+
+/** Why DecideScale acted. */
+export type ActReason = 'sloPressure' | 'slack' | 'idle' | 'belowMinimum' | 'aboveMaximum';
+
+/** The outcome of DecideScale; every variant says why, for machines (`reason`) and people (`message`). */
+export type Decision =
+  | { readonly action: 'hold'; readonly reason: HoldReason; readonly message: string }
+  | {
+      readonly action: 'up' | 'down';
+      readonly targetTier: string;
+      readonly reason: ActReason;
+      readonly message: string;
+    }
+  | {
+      readonly action: 'out' | 'in';
+      readonly targetReplicas: number;
+      readonly reason: ActReason;
+      readonly message: string;
+    };
+
+/** A decision that changes something. */
+export type ActDecision = Exclude<Decision, { action: 'hold' }>;
+
+/** State kept on the cluster object (annotation `autoscaler.k-siss.io/state`) so a restart forgets nothing. */
+export interface PersistedServiceState {
+  readonly recommendations: readonly Recommendation[];
+  readonly lastActionAtMs?: number;
+  readonly lastAction?: Exclude<ScaleAction, 'hold'>;
+  readonly tierBackoffUntilMs?: Readonly<Record<string, number>>;
+}
+
+/** One Knative Service as the control loop sees it (built by knative/ from the API server). */
+export interface ObservedService {
+  readonly namespace: string;
+  readonly name: string;
+  /** The revision serving 100% of traffic (or most of it during a migration). */
+  readonly servingRevision: string | undefined;
+  /** Names of the Ready pods of the serving revision (for `%s` / `{{pod}}` queries). */
+  readonly readyPods: readonly string[];
+  readonly tier: string | undefined;
+  readonly readyReplicas: number;
+  readonly migrationInFlight: boolean;
+  readonly state: PersistedServiceState;
+}
+
+/** The result of one actuation step; failures are values, classified. */
+export type ActuationResult =
+  | { readonly outcome: 'done' | 'inProgress'; readonly reason: string; readonly message: string }
+  | {
+      readonly outcome: 'failed';
+      readonly reason: string;
+      readonly message: string;
+      readonly errorClass: 'config' | 'transient' | 'bug';
+    };
+
+/** What the control loop needs from the platform the services run on (implemented in knative/). */
+export interface ServiceActuator {
+  /** Lists and observes the services of a namespace as the API server says now. */
+  list(namespace: string): Promise<readonly ObservedService[]>;
+  /** Starts or advances the change a decision asks for; idempotent, derived from the current objects. */
+  act(service: ObservedService, decision: ActDecision, config: ServiceConfig): Promise<ActuationResult>;
+  /** Advances (or rolls back) a migration in flight; called on every tick while one is. */
+  resume(service: ObservedService, config: ServiceConfig): Promise<ActuationResult>;
+  /** Writes the persisted state (merge patch of one annotation on the Service, no new revision). */
+  saveState(service: ObservedService, state: PersistedServiceState): Promise<void>;
+  /** Records a Kubernetes Event on the Service. */
+  event(service: ObservedService, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
