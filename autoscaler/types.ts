@@ -102,6 +102,8 @@ export interface Recommendation {
   readonly atMs: number;
   readonly tier: string;
   readonly replicas: number;
+  /** True when the idle policy saw a request rate of exactly 0 at this tick (tracks how long it has been idle). */
+  readonly idle?: boolean;
 }
 
 /** What the controller saw of one service (one revision serving it) at `now`. */

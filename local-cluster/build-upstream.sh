@@ -9,6 +9,13 @@ source "$here/versions.env"
 cache="${KSISS_CACHE:-$HOME/.cache/k-siss}"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 mkdir -p "$cache"
+# One build at a time per cache: a second caller (the harness, a helper, CI) waits here for the running
+# build and then finds everything cached, instead of racing it into the same <name>.tmp folders.
+exec 9>"$cache/.build.lock"
+if ! flock -n 9; then
+  printf '[build-upstream %s] another build holds %s; waiting for it\n' "$(date +%H:%M:%S)" "$cache/.build.lock" >&2
+  flock 9
+fi
 
 log() { printf '[build-upstream %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -23,20 +30,32 @@ cached() {
 }
 
 # Runs "go build" in a throw-away wrapper module and reports the duration.
+#   build_in_wrapper NAME DIR GOMOD LDFLAGS VERSION PACKAGE...
+# Packages are fetched at VERSION: a bare "go get <package>" would resolve the latest release
+# (etcd v3.7.x, kubernetes v1.37.x) and break the pinned replace lines.
 build_in_wrapper() {
-  local name="$1" dir="$2" gomod="$3" ldflags="$4"; shift 4
   local work; work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
+  # Not a RETURN trap: that would stay set and fire (with $work unbound) when the caller returns.
+  if build_in_wrapper_body "$work" "$@"; then rm -rf "$work"; else rm -rf "$work"; return 1; fi
+}
+
+build_in_wrapper_body() {
+  local work="$1" name="$2" dir="$3" gomod="$4" ldflags="$5" version="$6"; shift 6
   printf '%s\n' "$gomod" >"$work/go.mod"
   local start; start=$(date +%s)
   log "$name: resolving modules"
-  (cd "$work" && go mod download >/dev/null 2>&1 || true)
-  (cd "$work" && go get "$@" >/dev/null 2>&1 || true)
+  local pinned=() p
+  for p in "$@"; do pinned+=("$p@$version"); done
+  (cd "$work" && go get "${pinned[@]}" >"$work/get.log" 2>&1) || { cat "$work/get.log" >&2; log "$name: go get failed"; return 1; }
   log "$name: compiling $* (this is the slow part; progress below is per package)"
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/bin"
-  (cd "$work" && go build -v -trimpath -ldflags "$ldflags" -o "$dir.tmp/bin/" "$@" 2>&1 |
-    awk -v n="$name" '{c++; if (c % 200 == 0) printf "[build-upstream] %s: %d packages compiled\n", n, c > "/dev/stderr"}')
-  [ "${PIPESTATUS[0]}" = 0 ] || { log "$name: build failed"; return 1; }
+  # go build -v prints package names and errors on stderr; keep them all, show a count as progress.
+  if ! (cd "$work" && go build -v -trimpath -ldflags "$ldflags" -o "$dir.tmp/bin/" "$@" 2>&1 | tee "$work/build.log" |
+    awk -v n="$name" '{c++; if (c % 200 == 0) printf "[build-upstream] %s: %d packages compiled\n", n, c > "/dev/stderr"}'); then
+    grep -v '^[a-z0-9./_-]*$' "$work/build.log" | tail -40 >&2
+    log "$name: build failed"
+    return 1
+  fi
   date -u +%FT%TZ >"$dir.tmp/.complete"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
   log "$name: done in $(($(date +%s) - start)) s -> $dir/bin"
@@ -59,7 +78,7 @@ $replaces"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  build_in_wrapper "kubernetes $v" "$dir" "$gomod" "$ld" \
+  build_in_wrapper "kubernetes $v" "$dir" "$gomod" "$ld" "$v" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 }
@@ -75,9 +94,11 @@ build_etcd() {
 go 1.25
 require go.etcd.io/etcd/server/v3 $v
 $replaces"
-  build_in_wrapper "etcd $v" "$dir" "$gomod" "-s -w" go.etcd.io/etcd/server/v3
-  mv "$dir/bin/v3" "$dir/bin/etcd" 2>/dev/null || true
-  [ -x "$dir/bin/etcd" ] || mv "$dir/bin/server" "$dir/bin/etcd"
+  build_in_wrapper "etcd $v" "$dir" "$gomod" "-s -w" "$v" go.etcd.io/etcd/server/v3
+  # go build names the binary after the last path element ("v3"), or "server" on some Go versions.
+  [ -x "$dir/bin/v3" ] && mv "$dir/bin/v3" "$dir/bin/etcd"
+  [ -x "$dir/bin/server" ] && mv "$dir/bin/server" "$dir/bin/etcd"
+  [ -x "$dir/bin/etcd" ] || { log "etcd $v: no etcd binary produced"; return 1; }
 }
 
 build_kwok() {
@@ -87,7 +108,7 @@ build_kwok() {
   gomod="module ksiss.local/kwok-build
 go 1.25
 require sigs.k8s.io/kwok $v"
-  build_in_wrapper "kwok $v" "$dir" "$gomod" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v" sigs.k8s.io/kwok/cmd/kwok
+  build_in_wrapper "kwok $v" "$dir" "$gomod" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$v" "$v" sigs.k8s.io/kwok/cmd/kwok
   local src; src="$(go mod download -json "sigs.k8s.io/kwok@$v" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
   mkdir -p "$dir/stages" && cp -r "$src/kustomize/stage/." "$dir/stages/" && chmod -R u+w "$dir/stages"
 }

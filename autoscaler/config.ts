@@ -1,0 +1,597 @@
+import { load } from 'js-yaml';
+import { z } from 'zod';
+import {
+  DEFAULT_CATALOG,
+  DEFAULT_LADDER,
+  formatPath,
+  mergeCatalog,
+  zodIssuesToConfigIssues,
+  type TierCatalog,
+} from '../gpu-registry/index.js';
+import type {
+  AutoscalerConfig,
+  ConfigIssue,
+  GlobalSettings,
+  IdlePolicy,
+  MetricSpec,
+  MigrationSettings,
+  ServiceConfig,
+  ServiceSettings,
+} from './types.js';
+
+/**
+ * Parsing and validation of the `autoscaler-config` ConfigMap (pure: takes the `data` map and the
+ * environment, returns data).
+ *
+ * Format (the original's, unchanged): one key per Knative Service, named exactly like it (dashes allowed);
+ * the value is a YAML list of metric blocks `{name, query, slo, scaleUpFactor, scaleDownFactor}` where `%s`
+ * is the pod name. Extensions: per metric `direction` and `aggregate`; the value may instead be an object
+ * `{metrics: [...], settings: {...}}`; reserved keys `_global` (controller settings) and `_tiers` (catalog
+ * additions and overrides).
+ *
+ * Precedence of global settings: the ConfigMap's `_global` key wins over the environment, which wins over
+ * the built-in defaults. `configMapName`, `configMapNamespace`, `defaultCpu` and `defaultMemory` come only
+ * from the environment (the ConfigMap cannot name itself).
+ *
+ * Thresholds: for `lowerIsBetter` (latency) pressure is `value > slo * scaleUpFactor` and slack is
+ * `value < slo * scaleDownFactor`, so `scaleDownFactor < scaleUpFactor`. For `higherIsBetter` (throughput)
+ * the meaning is mirrored: pressure is `value < slo * scaleUpFactor`, slack is `value > slo * scaleDownFactor`,
+ * so `scaleUpFactor < scaleDownFactor`.
+ */
+
+/** Keys of the ConfigMap that are not services. */
+export const RESERVED_KEYS = ['_global', '_tiers'] as const;
+/** Placeholders a query may use besides `%s`. */
+export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'podRegex'] as const;
+/** The name under which the shell passes the idle policy's request rate among the metric values. */
+export const REQUEST_RATE_METRIC = '__requestRate';
+
+export const DEFAULT_PROMETHEUS_URL = 'http://prometheus-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090';
+
+/** Built-in defaults of the global settings (before the environment and `_global`). */
+export const DEFAULT_GLOBAL_SETTINGS: GlobalSettings = {
+  intervalSeconds: 10,
+  namespaces: ['default'],
+  prometheusUrl: DEFAULT_PROMETHEUS_URL,
+  prometheusTimeoutMs: 5000,
+  prometheusHeaders: {},
+  ignore: [],
+  configMapName: 'autoscaler-config',
+  configMapNamespace: 'default',
+  defaultCpu: '1',
+  defaultMemory: '10Gi',
+  maxConcurrentServices: 4,
+};
+
+export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {
+  readyTimeoutSeconds: 300,
+  drainSeconds: 30,
+  trafficSteps: [100],
+  stepPauseSeconds: 30,
+  tierBackoffSeconds: 600,
+};
+
+/** `maxReplicas` when not given is max(this, minReplicas). */
+export const DEFAULT_MAX_REPLICAS = 4;
+export const DEFAULT_IDLE_AFTER_SECONDS = 300;
+
+/** Defaults of a service block given as a plain list of metrics. */
+export const DEFAULT_SERVICE_SETTINGS: ServiceSettings = {
+  policy: 'k-siss',
+  ladder: DEFAULT_LADDER,
+  minReplicas: 1,
+  maxReplicas: DEFAULT_MAX_REPLICAS,
+  scaleUpStabilizationSeconds: 0,
+  scaleDownStabilizationSeconds: 300,
+  cooldownSeconds: 60,
+  dryRun: false,
+  migration: DEFAULT_MIGRATION_SETTINGS,
+};
+
+/** The environment as a plain map (`process.env` in the shell). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The result of `parseConfig`: `config` is undefined only when the document as a whole is unusable. */
+export interface ParsedConfig {
+  readonly config: AutoscalerConfig | undefined;
+  readonly issues: readonly ConfigIssue[];
+}
+
+const MAX_VALUE_CHARS = 80;
+
+/** Renders a bad value for an issue line: strings quoted, missing as `(missing)`, long values shortened. */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const short = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 3)}...` : text;
+  return typeof value === 'string' ? JSON.stringify(short) : short;
+}
+
+/** `key[index].field = value: message`, e.g. `gpt2[0].slo = -1: must be > 0`. */
+export function formatIssue(issue: ConfigIssue): string {
+  return `${issue.key}${issue.path} = ${formatValue(issue.value)}: ${issue.message}`;
+}
+
+/** Accepts a Prometheus base URL or one ending in `/api/v1/query` (the original's form); returns the base. */
+export function normalisePrometheusUrl(url: string): string {
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1\/query$/, '')
+    .replace(/\/+$/, '');
+}
+
+/** Whether the controller skips `service` (the original's IGNORE_LIST: substrings of service names). */
+export function isIgnored(service: string, global: GlobalSettings): boolean {
+  return global.ignore.some((part) => part !== '' && service.includes(part));
+}
+
+/** The pressure and slack thresholds of a metric: `slo * scaleUpFactor` and `slo * scaleDownFactor`. */
+export function metricThresholds(metric: MetricSpec): { readonly up: number; readonly down: number } {
+  return { up: metric.slo * metric.scaleUpFactor, down: metric.slo * metric.scaleDownFactor };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schemas. Messages are the user-facing text after `field = value: `.
+
+const numberError = (iss: { input?: unknown }): string =>
+  iss.input === undefined ? 'required' : typeof iss.input === 'number' ? 'must be a finite number' : 'must be a number';
+const stringError = (iss: { input?: unknown }): string => (iss.input === undefined ? 'required' : 'must be a string');
+
+const finite = () => z.number({ error: numberError });
+const positiveNumber = () => finite().positive({ error: 'must be > 0' });
+const nonNegativeNumber = () => finite().min(0, { error: 'must be >= 0' });
+const wholeNumber = () => finite().int({ error: 'must be a whole number' });
+const nonEmptyString = () => z.string({ error: stringError }).min(1, { error: 'must not be empty' });
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsLabel = () =>
+  nonEmptyString()
+    .max(63, { error: 'must be at most 63 characters' })
+    .regex(DNS_LABEL, { error: 'must be a DNS label (lower-case letters, digits and dashes)' });
+
+const DIRECTIONS = ['lowerIsBetter', 'higherIsBetter'] as const;
+const AGGREGATES = ['max', 'avg', 'sum'] as const;
+const POLICIES = ['k-siss', 'ksiss-original'] as const;
+
+const metricSchema = z.strictObject({
+  name: nonEmptyString(),
+  query: nonEmptyString(),
+  slo: positiveNumber(),
+  scaleUpFactor: positiveNumber(),
+  scaleDownFactor: positiveNumber(),
+  direction: z.enum(DIRECTIONS, { error: `must be one of ${DIRECTIONS.join(', ')}` }).default('lowerIsBetter'),
+  aggregate: z.enum(AGGREGATES, { error: `must be one of ${AGGREGATES.join(', ')}` }).default('max'),
+});
+
+const percentStep = () =>
+  wholeNumber().min(1, { error: 'must be between 1 and 100' }).max(100, { error: 'must be between 1 and 100' });
+
+const migrationSchema = z.strictObject({
+  readyTimeoutSeconds: positiveNumber().default(DEFAULT_MIGRATION_SETTINGS.readyTimeoutSeconds),
+  drainSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.drainSeconds),
+  trafficSteps: z
+    .array(percentStep(), { error: 'must be a list of percentages' })
+    .min(1, { error: 'must not be empty' })
+    .default([...DEFAULT_MIGRATION_SETTINGS.trafficSteps]),
+  stepPauseSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.stepPauseSeconds),
+  tierBackoffSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.tierBackoffSeconds),
+});
+
+const idleSchema = z.strictObject({
+  requestRateQuery: nonEmptyString(),
+  afterSeconds: nonNegativeNumber().default(DEFAULT_IDLE_AFTER_SECONDS),
+});
+
+const settingsSchema = z.strictObject({
+  namespace: dnsLabel().optional(),
+  policy: z.enum(POLICIES, { error: `must be one of ${POLICIES.join(', ')}` }).default('k-siss'),
+  ladder: z
+    .array(nonEmptyString(), { error: 'must be a list of tier names' })
+    .min(1, { error: 'must not be empty' })
+    .optional(),
+  minTier: nonEmptyString().optional(),
+  maxTier: nonEmptyString().optional(),
+  minReplicas: wholeNumber().min(1, { error: 'must be >= 1' }).default(1),
+  maxReplicas: wholeNumber().min(1, { error: 'must be >= 1' }).optional(),
+  scaleUpStabilizationSeconds: nonNegativeNumber().default(0),
+  scaleDownStabilizationSeconds: nonNegativeNumber().default(300),
+  cooldownSeconds: nonNegativeNumber().default(60),
+  idle: idleSchema.optional(),
+  dryRun: z.boolean({ error: 'must be true or false' }).default(false),
+  migration: migrationSchema.prefault({}),
+});
+
+const serviceObjectSchema = z.strictObject({
+  metrics: z.array(z.unknown(), { error: 'must be a list of metrics' }),
+  settings: z.unknown().optional(),
+});
+
+const globalSchema = z.strictObject({
+  intervalSeconds: positiveNumber().optional(),
+  namespaces: z
+    .array(dnsLabel(), { error: 'must be a list of namespaces' })
+    .min(1, { error: 'must not be empty' })
+    .optional(),
+  prometheusUrl: nonEmptyString().optional(),
+  prometheusTimeoutMs: wholeNumber().positive({ error: 'must be > 0' }).optional(),
+  prometheusHeaders: z
+    .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of header: value' })
+    .optional(),
+  ignore: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
+  maxConcurrentServices: wholeNumber().min(1, { error: 'must be >= 1' }).optional(),
+});
+
+const fieldsOf = (schema: { shape: object }): readonly string[] => Object.keys(schema.shape);
+const METRIC_FIELDS = fieldsOf(metricSchema);
+const SETTINGS_FIELDS = fieldsOf(settingsSchema);
+const MIGRATION_FIELDS = fieldsOf(migrationSchema);
+const IDLE_FIELDS = fieldsOf(idleSchema);
+const SERVICE_OBJECT_FIELDS = fieldsOf(serviceObjectSchema);
+const GLOBAL_FIELDS = fieldsOf(globalSchema);
+
+const settingsFields = (path: readonly PropertyKey[]): readonly string[] => {
+  if (path[0] === 'migration') return MIGRATION_FIELDS;
+  if (path[0] === 'idle') return IDLE_FIELDS;
+  return SETTINGS_FIELDS;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+
+type Issues = ConfigIssue[];
+
+function parseYaml(key: string, raw: string, issues: Issues): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: raw.trim() === '' ? undefined : load(raw) };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    issues.push({ key, path: '', value: raw, message: `invalid YAML: ${text.split('\n')[0] ?? text}` });
+    return { ok: false };
+  }
+}
+
+/** Unknown `{{x}}` placeholders of a query (exact names, no spaces inside the braces). */
+export function unknownPlaceholders(query: string): readonly string[] {
+  const known: readonly string[] = KNOWN_PLACEHOLDERS;
+  const found = [...query.matchAll(/\{\{([^{}]*)\}\}/g)].map((match) => match[1] ?? '');
+  return [...new Set(found.filter((name) => !known.includes(name)))];
+}
+
+function checkQuery(key: string, path: string, query: string, issues: Issues): void {
+  const unknown = unknownPlaceholders(query);
+  if (unknown.length > 0) {
+    issues.push({
+      key,
+      path,
+      value: query,
+      message: `unknown placeholder ${unknown.map((name) => `{{${name}}}`).join(', ')} (known: %s, ${KNOWN_PLACEHOLDERS.map((name) => `{{${name}}}`).join(', ')})`,
+    });
+  }
+}
+
+function parseMetrics(key: string, base: readonly PropertyKey[], root: unknown, list: unknown, issues: Issues): MetricSpec[] {
+  if (!Array.isArray(list)) {
+    issues.push({ key, path: formatPath(base), value: list, message: 'must be a YAML list of metrics' });
+    return [];
+  }
+  if (list.length === 0) {
+    issues.push({ key, path: formatPath(base), value: list, message: 'must list at least one metric' });
+    return [];
+  }
+  const metrics: MetricSpec[] = [];
+  const names = new Map<string, number>();
+  list.forEach((entry: unknown, index) => {
+    const at = [...base, index];
+    const parsed = metricSchema.safeParse(entry);
+    if (!parsed.success) {
+      issues.push(...zodIssuesToConfigIssues(key, at, root, parsed.error.issues, () => METRIC_FIELDS));
+      return;
+    }
+    const metric = parsed.data;
+    const field = (name: string): string => formatPath([...at, name]);
+    const before = issues.length;
+    if (metric.name.startsWith('__')) {
+      issues.push({ key, path: field('name'), value: metric.name, message: 'names starting with __ are reserved' });
+    }
+    const first = names.get(metric.name);
+    if (first !== undefined) {
+      issues.push({
+        key,
+        path: field('name'),
+        value: metric.name,
+        message: `duplicate metric name (also at [${first}])`,
+      });
+    } else {
+      names.set(metric.name, index);
+    }
+    checkQuery(key, field('query'), metric.query, issues);
+    if (metric.direction === 'lowerIsBetter' && !(metric.scaleDownFactor < metric.scaleUpFactor)) {
+      issues.push({
+        key,
+        path: field('scaleDownFactor'),
+        value: metric.scaleDownFactor,
+        message: `must be < scaleUpFactor (${metric.scaleUpFactor}) when direction is lowerIsBetter`,
+      });
+    }
+    if (metric.direction === 'higherIsBetter' && !(metric.scaleDownFactor > metric.scaleUpFactor)) {
+      issues.push({
+        key,
+        path: field('scaleDownFactor'),
+        value: metric.scaleDownFactor,
+        message: `must be > scaleUpFactor (${metric.scaleUpFactor}) when direction is higherIsBetter`,
+      });
+    }
+    if (issues.length === before) metrics.push(metric);
+  });
+  return metrics;
+}
+
+function parseSettings(
+  key: string,
+  base: readonly PropertyKey[],
+  root: unknown,
+  raw: unknown,
+  catalog: TierCatalog,
+  global: GlobalSettings,
+  issues: Issues,
+): ServiceSettings | undefined {
+  const parsed = settingsSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    issues.push(...zodIssuesToConfigIssues(key, base, root, parsed.error.issues, settingsFields));
+    return undefined;
+  }
+  const s = parsed.data;
+  const before = issues.length;
+  const field = (...parts: PropertyKey[]): string => formatPath([...base, ...parts]);
+  const ladder = s.ladder ?? DEFAULT_LADDER;
+  const seen = new Set<string>();
+  ladder.forEach((name, index) => {
+    const tier = catalog.get(name);
+    if (tier === undefined) {
+      issues.push({ key, path: field('ladder', index), value: name, message: 'unknown tier (not in the catalog; add it under _tiers)' });
+      return;
+    }
+    if (seen.has(name)) {
+      issues.push({ key, path: field('ladder', index), value: name, message: 'listed twice' });
+      return;
+    }
+    seen.add(name);
+    const previousName = ladder[index - 1];
+    const previous = previousName === undefined ? undefined : catalog.get(previousName);
+    if (previous !== undefined && (tier.computeFraction < previous.computeFraction || tier.memoryGb < previous.memoryGb)) {
+      issues.push({
+        key,
+        path: field('ladder', index),
+        value: name,
+        message: `must not be smaller than the tier before it (${previous.name}): ladders go smallest first`,
+      });
+    }
+  });
+  for (const bound of ['minTier', 'maxTier'] as const) {
+    const name = s[bound];
+    if (name !== undefined && !ladder.includes(name)) {
+      issues.push({ key, path: field(bound), value: name, message: `must be one of the ladder's tiers (${ladder.join(', ')})` });
+    }
+  }
+  if (s.minTier !== undefined && s.maxTier !== undefined && ladder.indexOf(s.maxTier) >= 0 && ladder.indexOf(s.maxTier) < ladder.indexOf(s.minTier)) {
+    issues.push({ key, path: field('maxTier'), value: s.maxTier, message: `must not be below minTier (${s.minTier}) on the ladder` });
+  }
+  const maxReplicas = s.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, s.minReplicas);
+  if (s.maxReplicas !== undefined && s.maxReplicas < s.minReplicas) {
+    issues.push({ key, path: field('maxReplicas'), value: s.maxReplicas, message: `must be >= minReplicas (${s.minReplicas})` });
+  }
+  const steps = s.migration.trafficSteps;
+  const notIncreasing = steps.findIndex((step, index) => index > 0 && step <= (steps[index - 1] ?? 0));
+  if (notIncreasing > 0) {
+    issues.push({
+      key,
+      path: field('migration', 'trafficSteps', notIncreasing),
+      value: steps[notIncreasing],
+      message: `must be greater than the step before it (${steps[notIncreasing - 1]})`,
+    });
+  } else if (steps[steps.length - 1] !== 100) {
+    issues.push({ key, path: field('migration', 'trafficSteps'), value: steps, message: 'must end at 100' });
+  }
+  if (s.idle !== undefined) checkQuery(key, field('idle', 'requestRateQuery'), s.idle.requestRateQuery, issues);
+  if (s.namespace !== undefined && !global.namespaces.includes(s.namespace)) {
+    issues.push({
+      key,
+      path: field('namespace'),
+      value: s.namespace,
+      message: `is not watched (namespaces: ${global.namespaces.join(', ')})`,
+    });
+  }
+  if (issues.length > before) return undefined;
+  const idle: IdlePolicy | undefined = s.idle;
+  return {
+    ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
+    policy: s.policy,
+    ladder,
+    ...(s.minTier === undefined ? {} : { minTier: s.minTier }),
+    ...(s.maxTier === undefined ? {} : { maxTier: s.maxTier }),
+    minReplicas: s.minReplicas,
+    maxReplicas,
+    scaleUpStabilizationSeconds: s.scaleUpStabilizationSeconds,
+    scaleDownStabilizationSeconds: s.scaleDownStabilizationSeconds,
+    cooldownSeconds: s.cooldownSeconds,
+    ...(idle === undefined ? {} : { idle }),
+    dryRun: s.dryRun,
+    migration: s.migration,
+  };
+}
+
+/** Validates one service block (the value of one ConfigMap key); undefined when it must be skipped. */
+export function parseServiceBlock(
+  key: string,
+  raw: string,
+  catalog: TierCatalog,
+  global: GlobalSettings,
+  issues: Issues,
+): ServiceConfig | undefined {
+  const before = issues.length;
+  if (!DNS_LABEL.test(key) || key.length > 63 || !/^[a-z]/.test(key)) {
+    issues.push({
+      key,
+      path: '',
+      value: key,
+      message: 'key must be a Knative Service name (lower-case letters, digits and dashes, starting with a letter)',
+    });
+    return undefined;
+  }
+  const yaml = parseYaml(key, raw, issues);
+  if (!yaml.ok) return undefined;
+  const root = yaml.value;
+  let metrics: MetricSpec[];
+  let settings: ServiceSettings | undefined;
+  if (Array.isArray(root)) {
+    metrics = parseMetrics(key, [], root, root, issues);
+    settings = parseSettings(key, ['settings'], root, undefined, catalog, global, issues);
+  } else if (root !== null && typeof root === 'object') {
+    const parsed = serviceObjectSchema.safeParse(root);
+    if (!parsed.success) {
+      issues.push(...zodIssuesToConfigIssues(key, [], root, parsed.error.issues, () => SERVICE_OBJECT_FIELDS));
+      return undefined;
+    }
+    metrics = parseMetrics(key, ['metrics'], root, parsed.data.metrics, issues);
+    settings = parseSettings(key, ['settings'], root, parsed.data.settings, catalog, global, issues);
+  } else {
+    issues.push({
+      key,
+      path: '',
+      value: root ?? raw,
+      message: 'must be a YAML list of metrics, or an object with metrics and settings',
+    });
+    return undefined;
+  }
+  if (issues.length > before || settings === undefined) return undefined;
+  return { service: key, metrics, settings };
+}
+
+function positiveFromEnv(env: Environment, name: string, issues: Issues): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    issues.push({ key: 'env', path: `.${name}`, value: raw, message: 'must be a number > 0' });
+    return undefined;
+  }
+  return value;
+}
+
+function stringFromEnv(env: Environment, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function checkUrl(key: string, path: string, url: string, issues: Issues): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+    return normalisePrometheusUrl(url);
+  } catch {
+    issues.push({ key, path, value: url, message: 'must be an http(s) URL' });
+    return undefined;
+  }
+}
+
+/** Global settings from the environment over the defaults (the original's variable names). */
+export function globalFromEnvironment(env: Environment, issues: Issues): GlobalSettings {
+  const namespace = stringFromEnv(env, 'NAMESPACE');
+  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+    issues.push({ key: 'env', path: '.NAMESPACE', value: namespace, message: 'must be a DNS label (lower-case letters, digits and dashes)' });
+  }
+  const url = stringFromEnv(env, 'PROMETHEUS_URL');
+  const prometheusUrl = url === undefined ? undefined : checkUrl('env', '.PROMETHEUS_URL', url, issues);
+  const interval = positiveFromEnv(env, 'METRICS_SCRAPE_INTERVAL', issues);
+  const timeout = positiveFromEnv(env, 'PROMETHEUS_TIMEOUT_MS', issues);
+  const concurrency = positiveFromEnv(env, 'MAX_CONCURRENT_SERVICES', issues);
+  const ignore = stringFromEnv(env, 'IGNORE_LIST');
+  const d = DEFAULT_GLOBAL_SETTINGS;
+  const configMapNamespace = namespace ?? d.configMapNamespace;
+  return {
+    intervalSeconds: interval ?? d.intervalSeconds,
+    namespaces: [configMapNamespace],
+    prometheusUrl: prometheusUrl ?? d.prometheusUrl,
+    prometheusTimeoutMs: timeout ?? d.prometheusTimeoutMs,
+    prometheusHeaders: d.prometheusHeaders,
+    ignore:
+      ignore === undefined
+        ? d.ignore
+        : ignore
+            .split(',')
+            .map((part) => part.trim())
+            .filter((part) => part !== ''),
+    configMapName: stringFromEnv(env, 'CONFIG_MAP_NAME') ?? d.configMapName,
+    configMapNamespace,
+    defaultCpu: stringFromEnv(env, 'DEFAULT_CPU') ?? d.defaultCpu,
+    defaultMemory: stringFromEnv(env, 'DEFAULT_MEMORY') ?? d.defaultMemory,
+    maxConcurrentServices: concurrency === undefined ? d.maxConcurrentServices : Math.floor(concurrency),
+  };
+}
+
+function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): GlobalSettings | undefined {
+  const key = '_global';
+  const yaml = parseYaml(key, raw, issues);
+  if (!yaml.ok) return undefined;
+  if (yaml.value === undefined || yaml.value === null) return base;
+  if (typeof yaml.value !== 'object' || Array.isArray(yaml.value)) {
+    issues.push({ key, path: '', value: yaml.value, message: 'must be a YAML object of global settings' });
+    return undefined;
+  }
+  const parsed = globalSchema.safeParse(yaml.value);
+  if (!parsed.success) {
+    issues.push(...zodIssuesToConfigIssues(key, [], yaml.value, parsed.error.issues, () => GLOBAL_FIELDS));
+    return undefined;
+  }
+  const g = parsed.data;
+  const url = g.prometheusUrl === undefined ? undefined : checkUrl(key, '.prometheusUrl', g.prometheusUrl, issues);
+  if (g.prometheusUrl !== undefined && url === undefined) return undefined;
+  return {
+    ...base,
+    ...(g.intervalSeconds === undefined ? {} : { intervalSeconds: g.intervalSeconds }),
+    ...(g.namespaces === undefined ? {} : { namespaces: g.namespaces }),
+    ...(url === undefined ? {} : { prometheusUrl: url }),
+    ...(g.prometheusTimeoutMs === undefined ? {} : { prometheusTimeoutMs: g.prometheusTimeoutMs }),
+    ...(g.prometheusHeaders === undefined ? {} : { prometheusHeaders: g.prometheusHeaders }),
+    ...(g.ignore === undefined ? {} : { ignore: g.ignore }),
+    ...(g.maxConcurrentServices === undefined ? {} : { maxConcurrentServices: g.maxConcurrentServices }),
+  };
+}
+
+/**
+ * Validates a whole ConfigMap `data` map. Each invalid service block is skipped (its issues are listed in
+ * `issues` and `config.issues`); an invalid `_global`, `_tiers` or environment makes the document unusable
+ * (`config` undefined: the caller keeps its last good config).
+ */
+export function parseConfig(data: Readonly<Record<string, string>>, env: Environment = {}): ParsedConfig {
+  const documentIssues: Issues = [];
+  let global: GlobalSettings | undefined = globalFromEnvironment(env, documentIssues);
+  const globalRaw = data['_global'];
+  if (globalRaw !== undefined) global = applyGlobalKey(global, globalRaw, documentIssues);
+  let catalog: TierCatalog = DEFAULT_CATALOG;
+  const tiersRaw = data['_tiers'];
+  if (tiersRaw !== undefined) {
+    const yaml = parseYaml('_tiers', tiersRaw, documentIssues);
+    if (yaml.ok) {
+      const merged = mergeCatalog(DEFAULT_CATALOG, yaml.value);
+      documentIssues.push(...merged.issues);
+      catalog = merged.catalog;
+    }
+  }
+  if (documentIssues.length > 0 || global === undefined) return { config: undefined, issues: documentIssues };
+
+  const serviceIssues: Issues = [];
+  const services = new Map<string, ServiceConfig>();
+  const reserved: readonly string[] = RESERVED_KEYS;
+  for (const key of Object.keys(data).sort()) {
+    if (reserved.includes(key)) continue;
+    if (key.startsWith('_')) {
+      serviceIssues.push({ key, path: '', value: key, message: `unknown reserved key (reserved keys: ${RESERVED_KEYS.join(', ')})` });
+      continue;
+    }
+    const service = parseServiceBlock(key, data[key] ?? '', catalog, global, serviceIssues);
+    if (service !== undefined) services.set(key, service);
+  }
+  return { config: { global, catalog, services, issues: serviceIssues }, issues: serviceIssues };
+}

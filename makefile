@@ -1,0 +1,61 @@
+# K-SISS autoscaler. `make help` lists the targets.
+# Image: override with `make build push IMAGE=registry.example.com/k-siss-autoscaler:1.2.3`.
+IMAGE ?= ghcr.io/k-siss/k-siss-autoscaler:0.1.0
+NAMESPACE ?= k-siss-system
+KSISS_CACHE ?= $(HOME)/.cache/k-siss
+# kubectl: the one built for the local cluster if present, else the one on PATH. Without any kubectl,
+# deploy/undeploy use our own server-side-apply script (demo/apply-manifests.ts) with the current kubeconfig.
+KUBECTL ?= $(firstword $(wildcard $(KSISS_CACHE)/kubernetes-*/bin/kubectl) $(shell command -v kubectl 2>/dev/null))
+FIELD_MANAGER ?= k-siss-deploy
+MANIFESTS := policy/crd.yaml configuration.yaml
+TSX := npx --no-install tsx
+
+.PHONY: help compile build push deploy undeploy run test demo cluster-up cluster-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-13s %s\n", $$1, $$2}'
+
+compile: ## compile TypeScript to dist/ (npm run build)
+	npm run build
+
+build: ## build the container image $(IMAGE) (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+push: ## push $(IMAGE)
+	docker push $(IMAGE)
+
+deploy: ## apply the policy CRD and configuration.yaml (server-side apply), then set the image to $(IMAGE)
+ifneq ($(strip $(KUBECTL)),)
+	$(KUBECTL) apply --server-side --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
+	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io
+	$(KUBECTL) apply --server-side --field-manager=$(FIELD_MANAGER) -f configuration.yaml
+	$(KUBECTL) -n $(NAMESPACE) set image deployment/k-siss-autoscaler autoscaler=$(IMAGE)
+else
+	$(TSX) demo/apply-manifests.ts apply --image $(IMAGE) $(MANIFESTS)
+endif
+
+undeploy: ## delete what deploy applied (the ConfigMap and policies go with them)
+ifneq ($(strip $(KUBECTL)),)
+	$(KUBECTL) delete --ignore-not-found -f configuration.yaml
+	$(KUBECTL) delete --ignore-not-found -f policy/crd.yaml
+else
+	$(TSX) demo/apply-manifests.ts delete $(MANIFESTS)
+endif
+
+run: ## run the controller out of cluster with the current kubeconfig (pass flags with ARGS="...")
+	$(TSX) cli/main.ts run $(ARGS)
+
+test: ## the full test suite (type-check, lint, unit, integration against the local cluster)
+	bash scripts/test.sh
+
+demo: ## the live demo: local cluster + Knative + emulated workload, a load ramp, a timeline
+	$(TSX) demo/run-demo.ts
+
+cluster-up: ## start the local cluster (etcd, apiserver, kwok GPU nodes, Knative, Prometheus, emulator)
+	$(TSX) local-cluster/main.ts up
+
+cluster-down: ## stop the local cluster
+	$(TSX) local-cluster/main.ts down
+
+clean: ## remove build output
+	rm -rf dist coverage

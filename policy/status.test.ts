@@ -1,0 +1,219 @@
+import { formatTime } from './behavior.js';
+import { evaluatePolicy } from './evaluate.js';
+import { parsePolicySpec } from './spec.js';
+import type { ReconcileOutcome } from './status.js';
+import { mergePatch, nextStatus, setCondition, statusEqual } from './status.js';
+import type { MetricReadings, PolicyCondition, PolicySpec, PolicyStatus } from './types.js';
+
+const T0 = Date.parse('2026-01-01T12:00:00Z');
+
+function spec(): PolicySpec {
+  const parsed = parsePolicySpec({
+    targetRef: { kind: 'Deployment', name: 'llm' },
+    maxReplicas: 10,
+    cooldownPeriod: 60,
+    metrics: { gpuUtilization: { enabled: true, targetPercentage: 60 } },
+    scaleUp: { stabilizationWindowSeconds: 0 },
+    scaleDown: { stabilizationWindowSeconds: 0 },
+  });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.spec;
+}
+
+function evaluated(
+  status: PolicyStatus | undefined,
+  readings: MetricReadings,
+  current: number,
+  nowMs: number,
+  actuation: { ok: true } | { ok: false; message: string } | undefined = { ok: true },
+): PolicyStatus {
+  const evaluation = evaluatePolicy({ spec: spec(), currentReplicas: current, readings, status, nowMs });
+  const outcome: ReconcileOutcome = {
+    kind: 'evaluated',
+    currentReplicas: current,
+    evaluation,
+    ...(evaluation.decision.action === 'scale' && actuation !== undefined ? { actuation } : {}),
+  };
+  return nextStatus(status, outcome, 'MaxRatio', 3, nowMs);
+}
+
+const condition = (status: PolicyStatus, type: PolicyCondition['type']): PolicyCondition | undefined =>
+  status.conditions?.find((c) => c.type === type);
+
+describe('setCondition', () => {
+  const base: PolicyCondition[] = [
+    { type: 'Ready', status: 'True', reason: 'Active', message: 'ok', lastTransitionTime: formatTime(T0) },
+  ];
+  const cases = [
+    {
+      name: 'same status, new reason: lastTransitionTime stays',
+      status: 'True',
+      reason: 'Other',
+      moved: false,
+    },
+    { name: 'status flips: lastTransitionTime moves', status: 'False', reason: 'Active', moved: true },
+  ] as const;
+  it.each(cases)('$name', ({ status, reason, moved }) => {
+    const [next] = setCondition(base, 'Ready', { status, reason, message: 'm' }, T0 + 60_000, 4);
+    expect(next?.lastTransitionTime).toBe(formatTime(moved ? T0 + 60_000 : T0));
+    expect(next).toMatchObject({ status, reason, observedGeneration: 4 });
+  });
+  it('a new condition gets the current time', () => {
+    const next = setCondition(
+      [],
+      'MetricsAvailable',
+      { status: 'True', reason: 'r', message: 'm' },
+      T0,
+      undefined,
+    );
+    expect(next).toEqual([
+      {
+        type: 'MetricsAvailable',
+        status: 'True',
+        reason: 'r',
+        message: 'm',
+        lastTransitionTime: formatTime(T0),
+      },
+    ]);
+  });
+});
+
+describe('nextStatus', () => {
+  it('a scale-up records lastScaleTime, the scale event, the replicas and Ready conditions', () => {
+    const status = evaluated(undefined, { gpuUtilization: { kind: 'value', value: 90 } }, 2, T0);
+    expect(status).toMatchObject({
+      observedGeneration: 3,
+      currentReplicas: 3,
+      desiredReplicas: 3,
+      lastScaleTime: formatTime(T0),
+      lastAlgorithm: 'MaxRatio',
+      consecutiveMetricFailures: 0,
+      currentMetrics: { gpuUtilizationPercentage: 90 },
+      scaleEvents: [{ time: formatTime(T0), replicasChange: 1 }],
+    });
+    expect(status.lastScaleReason).toMatch(/^MetricsAboveTarget: /);
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'True', 'Active'],
+      ['MetricsAvailable', 'True', 'AllMetricsAvailable'],
+      ['ScalingActive', 'True', 'ScaledUp'],
+      ['AlgorithmValid', 'True', 'Valid'],
+    ]);
+  });
+
+  it('a failed scale keeps lastScaleTime and says FailedUpdateScale', () => {
+    const status = evaluated(undefined, { gpuUtilization: { kind: 'value', value: 90 } }, 2, T0, {
+      ok: false,
+      message: 'forbidden',
+    });
+    expect(status.lastScaleTime).toBeUndefined();
+    expect(status.currentReplicas).toBe(2);
+    expect(condition(status, 'ScalingActive')).toMatchObject({
+      status: 'False',
+      reason: 'FailedUpdateScale',
+    });
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'FailedUpdateScale' });
+  });
+
+  it('NaN: MetricsAvailable=False, Ready=False, the metric absent (never -2147483648)', () => {
+    const before = evaluated(undefined, { gpuUtilization: { kind: 'value', value: 60 } }, 2, T0);
+    const after = evaluated(before, { gpuUtilization: { kind: 'value', value: Number.NaN } }, 2, T0 + 15_000);
+    expect(after.currentMetrics).toEqual({});
+    expect(JSON.stringify(after)).not.toContain('-2147483648');
+    expect(condition(after, 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsUnavailable',
+      lastTransitionTime: formatTime(T0 + 15_000),
+    });
+    expect(condition(after, 'ScalingActive')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsUnavailable',
+    });
+    expect(condition(after, 'Ready')).toMatchObject({ status: 'False', reason: 'MetricsUnavailable' });
+    expect(after.currentReplicas).toBe(2);
+    // The patch removes the stale value instead of leaving it behind.
+    expect(mergePatch(before, after)).toMatchObject({ currentMetrics: { gpuUtilizationPercentage: null } });
+  });
+
+  it('the same readings a tick later change nothing: no status write, no moved lastTransitionTime', () => {
+    const first = evaluated(undefined, { gpuUtilization: { kind: 'value', value: 60 } }, 2, T0);
+    const second = evaluated(first, { gpuUtilization: { kind: 'value', value: 60 } }, 2, T0 + 15_000);
+    expect(statusEqual(first, second)).toBe(true);
+    expect(mergePatch(first, second)).toBeUndefined();
+  });
+
+  it('a restart inside the cooldown holds: the cooldown is read from status.lastScaleTime', () => {
+    const scaled = evaluated(undefined, { gpuUtilization: { kind: 'value', value: 90 } }, 2, T0);
+    const afterRestart = evaluatePolicy({
+      spec: spec(),
+      currentReplicas: 3,
+      readings: { gpuUtilization: { kind: 'value', value: 150 } },
+      status: JSON.parse(JSON.stringify(scaled)) as PolicyStatus,
+      nowMs: T0 + 30_000,
+    });
+    expect(afterRestart.decision).toMatchObject({ action: 'hold', reason: 'Cooldown' });
+  });
+
+  const blocked: ReadonlyArray<{
+    name: string;
+    outcome: Exclude<ReconcileOutcome, { kind: 'evaluated' }>;
+    reason: string;
+    algorithm: string;
+  }> = [
+    {
+      name: 'conflicting HPA',
+      outcome: {
+        kind: 'conflictingAutoscaler',
+        autoscaler: 'hpa/llm',
+        message: 'HPA llm also targets Deployment llm',
+      },
+      reason: 'ConflictingAutoscaler',
+      algorithm: 'True',
+    },
+    {
+      name: 'target not found',
+      outcome: { kind: 'targetNotFound', message: 'Deployment llm not found' },
+      reason: 'TargetNotFound',
+      algorithm: 'True',
+    },
+    {
+      name: 'invalid spec',
+      outcome: { kind: 'invalidSpec', message: 'spec.maxReplicas = undefined: required' },
+      reason: 'InvalidSpec',
+      algorithm: 'False',
+    },
+  ];
+  it.each(blocked)(
+    '$name: Ready and ScalingActive False with the reason',
+    ({ outcome, reason, algorithm }) => {
+      const status = nextStatus({ currentReplicas: 4 }, outcome, undefined, 1, T0);
+      expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason, message: outcome.message });
+      expect(condition(status, 'ScalingActive')).toMatchObject({ status: 'False', reason });
+      expect(condition(status, 'AlgorithmValid')?.status).toBe(algorithm);
+      expect(condition(status, 'MetricsAvailable')?.status).toBe('Unknown');
+      expect(status.currentReplicas).toBe(4);
+    },
+  );
+});
+
+describe('mergePatch', () => {
+  const cases = [
+    {
+      name: 'equal (key order ignored)',
+      from: { a: 1, b: { c: 2 } },
+      to: { b: { c: 2 }, a: 1 },
+      patch: undefined,
+    },
+    { name: 'changed field', from: { a: 1, b: 2 }, to: { a: 1, b: 3 }, patch: { b: 3 } },
+    {
+      name: 'removed field is null',
+      from: { m: { x: 1, y: 2 } },
+      to: { m: { x: 1 } },
+      patch: { m: { y: null } },
+    },
+    { name: 'new nested object', from: {}, to: { m: { x: 1 } }, patch: { m: { x: 1 } } },
+    { name: 'arrays replaced whole', from: { l: [1, 2] }, to: { l: [1] }, patch: { l: [1] } },
+  ];
+  it.each(cases)('$name', ({ from, to, patch }) => {
+    expect(mergePatch(from, to)).toEqual(patch);
+  });
+});
