@@ -42,4 +42,4 @@ COPY --chown=root:root exporter/grafana-dashboard.json policy/crd.yaml ./share/
 USER 1000:1000
 EXPOSE 8080
 ENTRYPOINT ["node", "dist/cli/main.js"]
-CMD ["run", "--metrics-address", "0.0.0.0:8080"]
+CMD ["run", "--metrics-host", "0.0.0.0", "--metrics-port", "8080"]

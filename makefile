@@ -26,9 +26,9 @@ push: ## push $(IMAGE)
 
 deploy: ## apply the policy CRD and configuration.yaml (server-side apply), then set the image to $(IMAGE)
 ifneq ($(strip $(KUBECTL)),)
-	$(KUBECTL) apply --server-side --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
+	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
 	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io
-	$(KUBECTL) apply --server-side --field-manager=$(FIELD_MANAGER) -f configuration.yaml
+	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f configuration.yaml
 	$(KUBECTL) -n $(NAMESPACE) set image deployment/k-siss-autoscaler autoscaler=$(IMAGE)
 else
 	$(TSX) demo/apply-manifests.ts apply --image $(IMAGE) $(MANIFESTS)

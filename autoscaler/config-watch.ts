@@ -36,7 +36,11 @@ export function applyConfigData(
   if (parsed.config !== undefined) {
     return { kind: 'loaded', config: parsed.config, issues: parsed.issues };
   }
-  return { kind: previous === undefined ? 'noConfig' : 'keptLastGood', config: previous, issues: parsed.issues };
+  return {
+    kind: previous === undefined ? 'noConfig' : 'keptLastGood',
+    config: previous,
+    issues: parsed.issues,
+  };
 }
 
 /** A stable fingerprint of a ConfigMap's data, so a re-delivered unchanged object is not re-reported. */
@@ -82,7 +86,10 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
   const informer = new ListWatch<V1ConfigMap>(
     `/api/v1/namespaces/${namespace}/configmaps`,
     new Watch(kubeConfig),
-    () => core.listNamespacedConfigMap({ namespace, fieldSelector }) as Promise<KubernetesListObject<V1ConfigMap>>,
+    () =>
+      core.listNamespacedConfigMap({ namespace, fieldSelector }) as Promise<
+        KubernetesListObject<V1ConfigMap>
+      >,
     false,
     undefined,
     fieldSelector,
@@ -111,7 +118,8 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
               : {}),
           },
           reason,
-          message: message.length > EVENT_MESSAGE_MAX ? `${message.slice(0, EVENT_MESSAGE_MAX - 3)}...` : message,
+          message:
+            message.length > EVENT_MESSAGE_MAX ? `${message.slice(0, EVENT_MESSAGE_MAX - 3)}...` : message,
           type: 'Warning',
           source: { component: 'k-siss-autoscaler' },
           reportingComponent: 'k-siss-autoscaler',
@@ -121,7 +129,11 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
         },
       });
     } catch (error) {
-      logger.warn('could not record an Event on the ConfigMap', { configMap: `${namespace}/${name}`, reason, error: String(error) });
+      logger.warn('could not record an Event on the ConfigMap', {
+        configMap: `${namespace}/${name}`,
+        reason,
+        error: String(error),
+      });
     }
   }
 
@@ -131,12 +143,17 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
     if (fingerprint === lastFingerprint) return;
     lastFingerprint = fingerprint;
     const applied = applyConfigData(current, data, env);
-    const where = { configMap: `${namespace}/${name}`, resourceVersion: configMap?.metadata?.resourceVersion };
+    const where = {
+      configMap: `${namespace}/${name}`,
+      resourceVersion: configMap?.metadata?.resourceVersion,
+    };
     for (const issue of applied.issues) {
-      logger.warn(
-        applied.kind === 'loaded' ? 'invalid service block skipped' : 'config document unusable',
-        { ...where, key: issue.key, path: issue.path, issue: formatIssue(issue) },
-      );
+      logger.warn(applied.kind === 'loaded' ? 'invalid service block skipped' : 'config document unusable', {
+        ...where,
+        key: issue.key,
+        path: issue.path,
+        issue: formatIssue(issue),
+      });
     }
     if (applied.kind === 'loaded') {
       current = applied.config;
@@ -172,7 +189,9 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
   informer.on('add', (configMap) => apply(configMap));
   informer.on('update', (configMap) => apply(configMap));
   informer.on('delete', () => {
-    logger.warn('ConfigMap deleted: the last good config stays in force', { configMap: `${namespace}/${name}` });
+    logger.warn('ConfigMap deleted: the last good config stays in force', {
+      configMap: `${namespace}/${name}`,
+    });
     lastFingerprint = 'deleted';
   });
 
@@ -180,7 +199,10 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
   informer.on('error', (error: unknown) => {
     failure = error;
     if (!synced || stopping.signal.aborted) return;
-    logger.warn('ConfigMap watch failed, restarting', { configMap: `${namespace}/${name}`, error: String(error) });
+    logger.warn('ConfigMap watch failed, restarting', {
+      configMap: `${namespace}/${name}`,
+      error: String(error),
+    });
     void (async () => {
       await options.sleep(retryMs, stopping.signal);
       if (!stopping.signal.aborted) await informer.start();

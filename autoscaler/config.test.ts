@@ -1,4 +1,11 @@
-import { formatIssue, normalisePrometheusUrl, parseConfig, unknownPlaceholders } from './config.js';
+import {
+  formatIssue,
+  formatValue,
+  isIgnored,
+  normalisePrometheusUrl,
+  parseConfig,
+  unknownPlaceholders,
+} from './config.js';
 
 const QUERY = 'increase(tgi_request_mean_time_per_token_duration_sum{pod="%s"}[1m])';
 
@@ -36,8 +43,18 @@ interface BadCase {
 }
 
 const BAD_CASES: readonly BadCase[] = [
-  { name: 'negative slo', data: { gpt2: metric({ slo: -1 }) }, lines: ['gpt2[0].slo = -1: must be > 0'], usable: true },
-  { name: 'zero slo', data: { gpt2: metric({ slo: 0 }) }, lines: ['gpt2[0].slo = 0: must be > 0'], usable: true },
+  {
+    name: 'negative slo',
+    data: { gpt2: metric({ slo: -1 }) },
+    lines: ['gpt2[0].slo = -1: must be > 0'],
+    usable: true,
+  },
+  {
+    name: 'zero slo',
+    data: { gpt2: metric({ slo: 0 }) },
+    lines: ['gpt2[0].slo = 0: must be > 0'],
+    usable: true,
+  },
   {
     name: 'missing scaleUpFactor (the original made it 0)',
     data: { gpt2: metric({ scaleUpFactor: undefined }) },
@@ -162,7 +179,9 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'invalid YAML',
     data: { gpt2: '- name: [a' },
-    lines: ['gpt2 = "- name: [a": invalid YAML: unexpected end of the stream within a flow collection (1:11)'],
+    lines: [
+      'gpt2 = "- name: [a": invalid YAML: unexpected end of the stream within a flow collection (1:11)',
+    ],
     usable: true,
   },
   {
@@ -191,7 +210,9 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'ladder tier not in the catalog',
     data: { gpt2: withSettings('{ladder: [mig-1g.10gb, mig-9g.90gb]}') },
-    lines: ['gpt2.settings.ladder[1] = "mig-9g.90gb": unknown tier (not in the catalog; add it under _tiers)'],
+    lines: [
+      'gpt2.settings.ladder[1] = "mig-9g.90gb": unknown tier (not in the catalog; add it under _tiers)',
+    ],
     usable: true,
   },
   {
@@ -212,7 +233,7 @@ const BAD_CASES: readonly BadCase[] = [
     name: 'minTier not on the ladder',
     data: { gpt2: withSettings('{minTier: gpu}') },
     lines: [
-      "gpt2.settings.minTier = \"gpu\": must be one of the ladder's tiers (mig-1g.10gb, mig-2g.20gb, mig-3g.40gb, mig-4g.40gb, mig-7g.80gb)",
+      'gpt2.settings.minTier = "gpu": must be one of the ladder\'s tiers (mig-1g.10gb, mig-2g.20gb, mig-3g.40gb, mig-4g.40gb, mig-7g.80gb)',
     ],
     usable: true,
   },
@@ -334,7 +355,10 @@ const BAD_CASES: readonly BadCase[] = [
   },
   {
     name: '_tiers entry for a new tier missing fields',
-    data: { _tiers: '- name: mig-1g.12gb\n  resource: nvidia.com/mig-1g.12gb\n  kind: mig\n', gpt2: metric() },
+    data: {
+      _tiers: '- name: mig-1g.12gb\n  resource: nvidia.com/mig-1g.12gb\n  kind: mig\n',
+      gpt2: metric(),
+    },
     lines: [
       '_tiers[0].computeFraction = (missing): required for a new tier (mig-1g.12gb is not in the default catalog)',
       '_tiers[0].memoryGb = (missing): required for a new tier (mig-1g.12gb is not in the default catalog)',
@@ -525,7 +549,14 @@ describe('parseConfig: good configs', () => {
 
   it('accepts higherIsBetter with mirrored factors', () => {
     const result = parseConfig(
-      { gpt2: metric({ direction: 'higherIsBetter', scaleUpFactor: 0.9, scaleDownFactor: 1.5, aggregate: 'sum' }) },
+      {
+        gpt2: metric({
+          direction: 'higherIsBetter',
+          scaleUpFactor: 0.9,
+          scaleDownFactor: 1.5,
+          aggregate: 'sum',
+        }),
+      },
       {},
     );
     expect(result.issues).toEqual([]);
@@ -549,5 +580,27 @@ describe('helpers', () => {
     ['x{a="{{a}}",b="{{a}}",c="{{b}}"}', ['a', 'b']],
   ])('finds unknown placeholders in %s', (query, expected) => {
     expect(unknownPlaceholders(query)).toEqual(expected);
+  });
+});
+
+describe('formatting and ignore list', () => {
+  it.each([
+    [undefined, '(missing)'],
+    [-1, '-1'],
+    [Number.NaN, 'NaN'],
+    ['abc', '"abc"'],
+    [true, 'true'],
+    [null, 'null'],
+    [[10, 50], '[10,50]'],
+    ['x'.repeat(100), `"${'x'.repeat(77)}..."`],
+  ] as const)('formats %p as %s', (value, expected) => {
+    expect(formatValue(value)).toBe(expected);
+  });
+
+  it('skips services whose names contain an IGNORE_LIST entry', () => {
+    const global = parseConfig({}, { IGNORE_LIST: 'canary,,test-' }).config?.global;
+    expect(global?.ignore).toEqual(['canary', 'test-']);
+    expect(global && isIgnored('gpt2-canary', global)).toBe(true);
+    expect(global && isIgnored('gpt2', global)).toBe(false);
   });
 });

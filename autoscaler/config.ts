@@ -46,7 +46,8 @@ export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'p
 /** The name under which the shell passes the idle policy's request rate among the metric values. */
 export const REQUEST_RATE_METRIC = '__requestRate';
 
-export const DEFAULT_PROMETHEUS_URL = 'http://prometheus-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090';
+export const DEFAULT_PROMETHEUS_URL =
+  'http://prometheus-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090';
 
 /** Built-in defaults of the global settings (before the environment and `_global`). */
 export const DEFAULT_GLOBAL_SETTINGS: GlobalSettings = {
@@ -136,8 +137,13 @@ export function metricThresholds(metric: MetricSpec): { readonly up: number; rea
 // Schemas. Messages are the user-facing text after `field = value: `.
 
 const numberError = (iss: { input?: unknown }): string =>
-  iss.input === undefined ? 'required' : typeof iss.input === 'number' ? 'must be a finite number' : 'must be a number';
-const stringError = (iss: { input?: unknown }): string => (iss.input === undefined ? 'required' : 'must be a string');
+  iss.input === undefined
+    ? 'required'
+    : typeof iss.input === 'number'
+      ? 'must be a finite number'
+      : 'must be a number';
+const stringError = (iss: { input?: unknown }): string =>
+  iss.input === undefined ? 'required' : 'must be a string';
 
 const finite = () => z.number({ error: numberError });
 const positiveNumber = () => finite().positive({ error: 'must be > 0' });
@@ -161,12 +167,16 @@ const metricSchema = z.strictObject({
   slo: positiveNumber(),
   scaleUpFactor: positiveNumber(),
   scaleDownFactor: positiveNumber(),
-  direction: z.enum(DIRECTIONS, { error: `must be one of ${DIRECTIONS.join(', ')}` }).default('lowerIsBetter'),
+  direction: z
+    .enum(DIRECTIONS, { error: `must be one of ${DIRECTIONS.join(', ')}` })
+    .default('lowerIsBetter'),
   aggregate: z.enum(AGGREGATES, { error: `must be one of ${AGGREGATES.join(', ')}` }).default('max'),
 });
 
 const percentStep = () =>
-  wholeNumber().min(1, { error: 'must be between 1 and 100' }).max(100, { error: 'must be between 1 and 100' });
+  wholeNumber()
+    .min(1, { error: 'must be between 1 and 100' })
+    .max(100, { error: 'must be between 1 and 100' });
 
 const migrationSchema = z.strictObject({
   readyTimeoutSeconds: positiveNumber().default(DEFAULT_MIGRATION_SETTINGS.readyTimeoutSeconds),
@@ -270,7 +280,13 @@ function checkQuery(key: string, path: string, query: string, issues: Issues): v
   }
 }
 
-function parseMetrics(key: string, base: readonly PropertyKey[], root: unknown, list: unknown, issues: Issues): MetricSpec[] {
+function parseMetrics(
+  key: string,
+  base: readonly PropertyKey[],
+  root: unknown,
+  list: unknown,
+  issues: Issues,
+): MetricSpec[] {
   if (!Array.isArray(list)) {
     issues.push({ key, path: formatPath(base), value: list, message: 'must be a YAML list of metrics' });
     return [];
@@ -292,7 +308,12 @@ function parseMetrics(key: string, base: readonly PropertyKey[], root: unknown, 
     const field = (name: string): string => formatPath([...at, name]);
     const before = issues.length;
     if (metric.name.startsWith('__')) {
-      issues.push({ key, path: field('name'), value: metric.name, message: 'names starting with __ are reserved' });
+      issues.push({
+        key,
+        path: field('name'),
+        value: metric.name,
+        message: 'names starting with __ are reserved',
+      });
     }
     const first = names.get(metric.name);
     if (first !== undefined) {
@@ -349,7 +370,12 @@ function parseSettings(
   ladder.forEach((name, index) => {
     const tier = catalog.get(name);
     if (tier === undefined) {
-      issues.push({ key, path: field('ladder', index), value: name, message: 'unknown tier (not in the catalog; add it under _tiers)' });
+      issues.push({
+        key,
+        path: field('ladder', index),
+        value: name,
+        message: 'unknown tier (not in the catalog; add it under _tiers)',
+      });
       return;
     }
     if (seen.has(name)) {
@@ -359,7 +385,10 @@ function parseSettings(
     seen.add(name);
     const previousName = ladder[index - 1];
     const previous = previousName === undefined ? undefined : catalog.get(previousName);
-    if (previous !== undefined && (tier.computeFraction < previous.computeFraction || tier.memoryGb < previous.memoryGb)) {
+    if (
+      previous !== undefined &&
+      (tier.computeFraction < previous.computeFraction || tier.memoryGb < previous.memoryGb)
+    ) {
       issues.push({
         key,
         path: field('ladder', index),
@@ -371,15 +400,35 @@ function parseSettings(
   for (const bound of ['minTier', 'maxTier'] as const) {
     const name = s[bound];
     if (name !== undefined && !ladder.includes(name)) {
-      issues.push({ key, path: field(bound), value: name, message: `must be one of the ladder's tiers (${ladder.join(', ')})` });
+      issues.push({
+        key,
+        path: field(bound),
+        value: name,
+        message: `must be one of the ladder's tiers (${ladder.join(', ')})`,
+      });
     }
   }
-  if (s.minTier !== undefined && s.maxTier !== undefined && ladder.indexOf(s.maxTier) >= 0 && ladder.indexOf(s.maxTier) < ladder.indexOf(s.minTier)) {
-    issues.push({ key, path: field('maxTier'), value: s.maxTier, message: `must not be below minTier (${s.minTier}) on the ladder` });
+  if (
+    s.minTier !== undefined &&
+    s.maxTier !== undefined &&
+    ladder.indexOf(s.maxTier) >= 0 &&
+    ladder.indexOf(s.maxTier) < ladder.indexOf(s.minTier)
+  ) {
+    issues.push({
+      key,
+      path: field('maxTier'),
+      value: s.maxTier,
+      message: `must not be below minTier (${s.minTier}) on the ladder`,
+    });
   }
   const maxReplicas = s.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, s.minReplicas);
   if (s.maxReplicas !== undefined && s.maxReplicas < s.minReplicas) {
-    issues.push({ key, path: field('maxReplicas'), value: s.maxReplicas, message: `must be >= minReplicas (${s.minReplicas})` });
+    issues.push({
+      key,
+      path: field('maxReplicas'),
+      value: s.maxReplicas,
+      message: `must be >= minReplicas (${s.minReplicas})`,
+    });
   }
   const steps = s.migration.trafficSteps;
   const notIncreasing = steps.findIndex((step, index) => index > 0 && step <= (steps[index - 1] ?? 0));
@@ -393,7 +442,8 @@ function parseSettings(
   } else if (steps[steps.length - 1] !== 100) {
     issues.push({ key, path: field('migration', 'trafficSteps'), value: steps, message: 'must end at 100' });
   }
-  if (s.idle !== undefined) checkQuery(key, field('idle', 'requestRateQuery'), s.idle.requestRateQuery, issues);
+  if (s.idle !== undefined)
+    checkQuery(key, field('idle', 'requestRateQuery'), s.idle.requestRateQuery, issues);
   if (s.namespace !== undefined && !global.namespaces.includes(s.namespace)) {
     issues.push({
       key,
@@ -435,7 +485,8 @@ export function parseServiceBlock(
       key,
       path: '',
       value: key,
-      message: 'key must be a Knative Service name (lower-case letters, digits and dashes, starting with a letter)',
+      message:
+        'key must be a Knative Service name (lower-case letters, digits and dashes, starting with a letter)',
     });
     return undefined;
   }
@@ -450,7 +501,9 @@ export function parseServiceBlock(
   } else if (root !== null && typeof root === 'object') {
     const parsed = serviceObjectSchema.safeParse(root);
     if (!parsed.success) {
-      issues.push(...zodIssuesToConfigIssues(key, [], root, parsed.error.issues, () => SERVICE_OBJECT_FIELDS));
+      issues.push(
+        ...zodIssuesToConfigIssues(key, [], root, parsed.error.issues, () => SERVICE_OBJECT_FIELDS),
+      );
       return undefined;
     }
     metrics = parseMetrics(key, ['metrics'], root, parsed.data.metrics, issues);
@@ -499,7 +552,12 @@ function checkUrl(key: string, path: string, url: string, issues: Issues): strin
 export function globalFromEnvironment(env: Environment, issues: Issues): GlobalSettings {
   const namespace = stringFromEnv(env, 'NAMESPACE');
   if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-    issues.push({ key: 'env', path: '.NAMESPACE', value: namespace, message: 'must be a DNS label (lower-case letters, digits and dashes)' });
+    issues.push({
+      key: 'env',
+      path: '.NAMESPACE',
+      value: namespace,
+      message: 'must be a DNS label (lower-case letters, digits and dashes)',
+    });
   }
   const url = stringFromEnv(env, 'PROMETHEUS_URL');
   const prometheusUrl = url === undefined ? undefined : checkUrl('env', '.PROMETHEUS_URL', url, issues);
@@ -545,7 +603,8 @@ function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): Glob
     return undefined;
   }
   const g = parsed.data;
-  const url = g.prometheusUrl === undefined ? undefined : checkUrl(key, '.prometheusUrl', g.prometheusUrl, issues);
+  const url =
+    g.prometheusUrl === undefined ? undefined : checkUrl(key, '.prometheusUrl', g.prometheusUrl, issues);
   if (g.prometheusUrl !== undefined && url === undefined) return undefined;
   return {
     ...base,
@@ -587,7 +646,12 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
   for (const key of Object.keys(data).sort()) {
     if (reserved.includes(key)) continue;
     if (key.startsWith('_')) {
-      serviceIssues.push({ key, path: '', value: key, message: `unknown reserved key (reserved keys: ${RESERVED_KEYS.join(', ')})` });
+      serviceIssues.push({
+        key,
+        path: '',
+        value: key,
+        message: `unknown reserved key (reserved keys: ${RESERVED_KEYS.join(', ')})`,
+      });
       continue;
     }
     const service = parseServiceBlock(key, data[key] ?? '', catalog, global, serviceIssues);

@@ -64,7 +64,11 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
     aggregate: metric.aggregate,
   }));
   if (config.settings.idle !== undefined && config.settings.policy !== 'ksiss-original') {
-    queries.push({ name: REQUEST_RATE_METRIC, query: config.settings.idle.requestRateQuery, aggregate: 'sum' });
+    queries.push({
+      name: REQUEST_RATE_METRIC,
+      query: config.settings.idle.requestRateQuery,
+      aggregate: 'sum',
+    });
   }
   return queries;
 }
@@ -80,7 +84,12 @@ export type ServicePlan =
       readonly reason: SkipReason;
       readonly message: string;
     }
-  | { readonly kind: 'resume'; readonly key: string; readonly service: ObservedService; readonly config: ServiceConfig }
+  | {
+      readonly kind: 'resume';
+      readonly key: string;
+      readonly service: ObservedService;
+      readonly config: ServiceConfig;
+    }
   | {
       readonly kind: 'decide';
       readonly key: string;
@@ -101,7 +110,13 @@ export function planServices(config: AutoscalerConfig, observed: readonly Observ
     }
     const block = configFor(config, service);
     if (block === undefined) {
-      return { kind: 'skip', key, service, reason: 'noConfig', message: `${key} has no block in the ConfigMap` };
+      return {
+        kind: 'skip',
+        key,
+        service,
+        reason: 'noConfig',
+        message: `${key} has no block in the ConfigMap`,
+      };
     }
     if (service.migrationInFlight) return { kind: 'resume', key, service, config: block };
     const observation = observationOf(service);
@@ -169,7 +184,10 @@ export function decideInOrder(
       catalog,
       observation: plan.observation,
       // A metric whose query failed counts as "no data": it can hold, never scale down.
-      metrics: { ...Object.fromEntries(metrics.failures.map((failure) => [failure.metric, undefined])), ...metrics.values },
+      metrics: {
+        ...Object.fromEntries(metrics.failures.map((failure) => [failure.metric, undefined])),
+        ...metrics.values,
+      },
       capacity: left,
       nowMs,
     });
@@ -201,20 +219,6 @@ export function decideInOrder(
   return { decisions, capacity: left };
 }
 
-/** The Event reason for an action, e.g. `TierUp`, `ScaleOut`. */
-export function eventReason(action: ActDecision['action']): string {
-  switch (action) {
-    case 'up':
-      return 'TierUp';
-    case 'down':
-      return 'TierDown';
-    case 'out':
-      return 'ScaleOut';
-    case 'in':
-      return 'ScaleIn';
-  }
-}
-
 // ------------------------------------------------------------------------------------------------- shell
 
 /** The exporter's recording API as the loop uses it (exporter/'s `ControllerMetrics` fits). */
@@ -227,7 +231,11 @@ export interface LoopMetrics {
     readonly readyReplicas: number;
   }): void;
   removeService(namespace: string, service: string): void;
-  recordDecision(namespace: string, service: string, decision: { readonly action: string; readonly reason: string }): void;
+  recordDecision(
+    namespace: string,
+    service: string,
+    decision: { readonly action: string; readonly reason: string },
+  ): void;
   setSloMetric(service: string, metric: MetricSpec, value: number | undefined): void;
   observeMigration(
     namespace: string,
@@ -279,7 +287,11 @@ export type ServiceOutcome =
 
 /** The result of one tick. */
 export type TickReport =
-  | { readonly kind: 'skipped'; readonly reason: 'noConfig' | 'notLeader' | 'aborted'; readonly message: string }
+  | {
+      readonly kind: 'skipped';
+      readonly reason: 'noConfig' | 'notLeader' | 'aborted';
+      readonly message: string;
+    }
   | {
       readonly kind: 'ran';
       readonly atMs: number;
@@ -297,7 +309,21 @@ export interface Controller {
   lastTickAtMs(): number | undefined;
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** A short error text: Kubernetes API errors as `HTTP 404: <status message>` rather than their whole headers. */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if ('code' in error && typeof error.code === 'number' && 'body' in error) {
+    const body: unknown = error.body;
+    const detail =
+      typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string'
+        ? body.message
+        : typeof body === 'string'
+          ? body.trim()
+          : '';
+    return `HTTP ${error.code}${detail === '' ? '' : `: ${detail.slice(0, 300)}`}`;
+  }
+  return error.message;
+}
 
 function actuationFailure(error: unknown): ActuationResult {
   return { outcome: 'failed', reason: 'actuatorThrew', message: errorText(error), errorClass: 'bug' };
@@ -311,6 +337,8 @@ export function createController(deps: ControllerDeps): Controller {
   /** Per service: the last hold reason / event message, so steady states are not logged or evented every tick. */
   const lastHold = new Map<string, string>();
   const lastEvent = new Map<string, string>();
+  const lastListError = new Map<string, string>();
+  const lastMetricFailure = new Map<string, string>();
   const exported = new Set<string>();
 
   const sourceFor = (global: GlobalSettings): MetricsSource => {
@@ -319,7 +347,12 @@ export function createController(deps: ControllerDeps): Controller {
     return source.source;
   };
 
-  const event = async (service: ObservedService, type: 'Normal' | 'Warning', reason: string, message: string) => {
+  const event = async (
+    service: ObservedService,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ) => {
     try {
       await actuator.event(service, type, reason, message);
     } catch (error) {
@@ -359,16 +392,28 @@ export function createController(deps: ControllerDeps): Controller {
     const observed: ObservedService[] = [];
     const listFailures: { namespace: string; message: string }[] = [];
     for (const entry of listed) {
-      if ('services' in entry && entry.services !== undefined) observed.push(...entry.services);
-      else {
-        listFailures.push({ namespace: entry.namespace, message: entry.error ?? 'unknown' });
-        logger.warn('could not list services', { namespace: entry.namespace, error: entry.error });
+      if ('services' in entry && entry.services !== undefined) {
+        observed.push(...entry.services);
+        lastListError.delete(entry.namespace);
+      } else {
+        const message = entry.error ?? 'unknown';
+        listFailures.push({ namespace: entry.namespace, message });
+        // Warn when the failure starts or changes; the same failure tick after tick is debug.
+        const repeated = lastListError.get(entry.namespace) === message;
+        lastListError.set(entry.namespace, message);
+        logger.log(repeated ? 'debug' : 'warn', 'could not list services', {
+          namespace: entry.namespace,
+          error: message,
+        });
       }
     }
     return { observed, listFailures };
   }
 
-  async function resume(plan: Extract<ServicePlan, { kind: 'resume' }>, nowMs: number): Promise<ServiceOutcome> {
+  async function resume(
+    plan: Extract<ServicePlan, { kind: 'resume' }>,
+    nowMs: number,
+  ): Promise<ServiceOutcome> {
     const { service } = plan;
     const fields = { namespace: service.namespace, service: service.name };
     let result: ActuationResult;
@@ -377,12 +422,17 @@ export function createController(deps: ControllerDeps): Controller {
     } catch (error) {
       result = actuationFailure(error);
     }
-    logger.info('migration step', { ...fields, outcome: result.outcome, reason: result.reason, message: result.message });
+    logger.info('migration step', {
+      ...fields,
+      outcome: result.outcome,
+      reason: result.reason,
+      message: result.message,
+    });
     if (result.outcome === 'failed') {
       const text = `${result.reason}: ${result.message}`;
       await eventOnChange(service, 'resume', text, 'Warning', 'MigrationStepFailed', text);
     }
-    if (result.outcome !== 'inProgress') {
+    if (result.outcome === 'failed' || (result.outcome === 'done' && result.reason !== 'noMigration')) {
       const startedAt = service.state.lastActionAtMs ?? nowMs;
       const rolledBack = /roll(ed)?[ -]?back/i.test(result.reason);
       deps.metrics?.observeMigration(
@@ -407,18 +457,48 @@ export function createController(deps: ControllerDeps): Controller {
         result = actuationFailure(error);
       }
       if (actionStarted(result)) {
-        logger.info('action started', { ...fields, decision: act.action, reason: act.reason, outcome: result.outcome, message: result.message });
-        await event(service, 'Normal', eventReason(act.action), `${describeAction(act)} (${act.reason}): ${act.message}`);
+        // The decision's Normal event is recorded by the actuator as it acts (with the same reason and message).
+        logger.info('action started', {
+          ...fields,
+          decision: act.action,
+          reason: act.reason,
+          outcome: result.outcome,
+          message: result.message,
+        });
       } else {
-        logger.warn('action failed', { ...fields, decision: act.action, reason: result.reason, errorClass: result.outcome === 'failed' ? result.errorClass : undefined, message: result.message });
-        await event(service, 'Warning', 'ScalingFailed', `${describeAction(act)} failed (${result.reason}): ${result.message}`);
+        logger.warn('action failed', {
+          ...fields,
+          decision: act.action,
+          reason: result.reason,
+          errorClass: result.outcome === 'failed' ? result.errorClass : undefined,
+          message: result.message,
+        });
+        const text = `${describeAction(act)} failed (${result.reason}): ${result.message}`;
+        await eventOnChange(
+          service,
+          'act',
+          `${describeAction(act)}/${result.reason}`,
+          'Warning',
+          'ScalingFailed',
+          text,
+        );
       }
-    } else if (decision.action === 'hold' && (decision.reason === 'noCapacity' || decision.reason === 'dryRun')) {
+    } else if (
+      decision.action === 'hold' &&
+      (decision.reason === 'noCapacity' || decision.reason === 'dryRun')
+    ) {
       // Once per change of what would be done, not every tick (the message carries this tick's values).
       const would = planned.output.wouldAct;
       const signature = `${decision.reason}/${would === undefined ? '' : describeAction(would)}`;
       const dryRun = decision.reason === 'dryRun';
-      await eventOnChange(service, 'hold', signature, dryRun ? 'Normal' : 'Warning', dryRun ? 'DryRun' : 'NoCapacity', decision.message);
+      await eventOnChange(
+        service,
+        'hold',
+        signature,
+        dryRun ? 'Normal' : 'Warning',
+        dryRun ? 'DryRun' : 'NoCapacity',
+        decision.message,
+      );
     } else {
       lastEvent.delete(`${plan.key}#hold`);
     }
@@ -426,7 +506,9 @@ export function createController(deps: ControllerDeps): Controller {
       service.state,
       {
         recommendation: planned.output.recommendation,
-        ...(act !== undefined && result !== undefined && actionStarted(result) ? { startedAction: act.action } : {}),
+        ...(act !== undefined && result !== undefined && actionStarted(result)
+          ? { startedAction: act.action }
+          : {}),
       },
       config.settings,
       nowMs,
@@ -491,8 +573,7 @@ export function createController(deps: ControllerDeps): Controller {
         outcomes.push({ key: plan.key, kind: 'skipped', reason: plan.reason, message: plan.message });
         if (plan.reason === 'unknownTier') {
           await eventOnChange(plan.service, 'tier', plan.message, 'Warning', 'UnknownTier', plan.message);
-        }
-        else logger.debug('service skipped', { service: plan.key, reason: plan.reason });
+        } else logger.debug('service skipped', { service: plan.key, reason: plan.reason });
         continue;
       }
       seen.add(plan.key);
@@ -520,7 +601,12 @@ export function createController(deps: ControllerDeps): Controller {
       const { service } = plan;
       try {
         return await metricsSource.read(
-          { namespace: service.namespace, service: service.name, revision: service.servingRevision, readyPods: service.readyPods },
+          {
+            namespace: service.namespace,
+            service: service.name,
+            revision: service.servingRevision,
+            readyPods: service.readyPods,
+          },
           plan.queries,
           signal,
         );
@@ -535,13 +621,22 @@ export function createController(deps: ControllerDeps): Controller {
       }
     });
     if (signal?.aborted === true) {
-      return { kind: 'skipped', reason: 'aborted', message: 'shutting down: the tick was abandoned before deciding' };
+      return {
+        kind: 'skipped',
+        reason: 'aborted',
+        message: 'shutting down: the tick was abandoned before deciding',
+      };
     }
     for (const [index, plan] of toDecide.entries()) {
       const metrics = read[index] ?? { values: {}, failures: [] };
-      for (const spec of plan.config.metrics) deps.metrics?.setSloMetric(plan.service.name, spec, metrics.values[spec.name]);
+      for (const spec of plan.config.metrics)
+        deps.metrics?.setSloMetric(plan.service.name, spec, metrics.values[spec.name]);
       for (const failure of metrics.failures) {
-        logger.warn('metric query failed', {
+        // Warn when a failure starts or changes; the same failure tick after tick is debug.
+        const failureKey = `${plan.key}#${failure.metric}`;
+        const repeated = lastMetricFailure.get(failureKey) === failure.message;
+        lastMetricFailure.set(failureKey, failure.message);
+        logger.log(repeated ? 'debug' : 'warn', 'metric query failed', {
           namespace: plan.service.namespace,
           service: plan.service.name,
           metric: failure.metric,
@@ -551,7 +646,14 @@ export function createController(deps: ControllerDeps): Controller {
         });
         if (failure.errorClass === 'config') {
           const topic = `metric:${failure.metric}`;
-          await eventOnChange(plan.service, topic, failure.message, 'Warning', 'MetricQueryInvalid', failure.message);
+          await eventOnChange(
+            plan.service,
+            topic,
+            failure.message,
+            'Warning',
+            'MetricQueryInvalid',
+            failure.message,
+          );
         }
       }
     }
@@ -566,23 +668,32 @@ export function createController(deps: ControllerDeps): Controller {
       nowMs,
     );
     for (const planned of decisions) {
-      deps.metrics?.recordDecision(planned.plan.service.namespace, planned.plan.service.name, planned.decision);
+      deps.metrics?.recordDecision(
+        planned.plan.service.namespace,
+        planned.plan.service.name,
+        planned.decision,
+      );
       logDecision(planned);
     }
 
     // Act (and resume migrations) concurrently, bounded; one action per service per tick.
-    const resumes = plans.filter((plan): plan is Extract<ServicePlan, { kind: 'resume' }> => plan.kind === 'resume');
-    const jobs: Array<() => Promise<ServiceOutcome>> = [
-      ...resumes.map((plan) => () => resume(plan, nowMs)),
-      ...decisions.map((planned, index) => () => carryOut(planned, read[index]?.failures ?? [], nowMs)),
+    const resumes = plans.filter(
+      (plan): plan is Extract<ServicePlan, { kind: 'resume' }> => plan.kind === 'resume',
+    );
+    const jobs: Array<{ readonly key: string; readonly run: () => Promise<ServiceOutcome> }> = [
+      ...resumes.map((plan) => ({ key: plan.key, run: () => resume(plan, nowMs) })),
+      ...decisions.map((planned, index) => ({
+        key: planned.plan.key,
+        run: () => carryOut(planned, read[index]?.failures ?? [], nowMs),
+      })),
     ];
-    const results = await mapBounded(jobs, limit, async (job) => {
+    const results = await mapBounded(jobs, limit, async (job): Promise<ServiceOutcome> => {
       try {
-        return await job();
+        return await job.run();
       } catch (error) {
         // A bug in one service's handling must not take the others down.
-        logger.error('service handling failed', { error: errorText(error) });
-        return { key: '?', kind: 'failed' as const, reason: 'bug', message: errorText(error) };
+        logger.error('service handling failed', { service: job.key, error: errorText(error) });
+        return { key: job.key, kind: 'failed', reason: 'bug', message: errorText(error) };
       }
     });
     outcomes.push(...results);

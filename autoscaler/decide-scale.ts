@@ -6,6 +6,7 @@ import {
   previousTierDown,
   type GpuTier,
   type TierCatalog,
+  type TierStep,
 } from '../gpu-registry/index.js';
 import { metricThresholds, REQUEST_RATE_METRIC } from './config.js';
 import { cooldownRemainingMs } from './stabilization.js';
@@ -71,13 +72,24 @@ export function signalOf(metric: MetricSpec, value: number | undefined): MetricS
   const { up, down } = metricThresholds(metric);
   let state: SignalState;
   if (value === undefined || Number.isNaN(value)) state = 'noData';
-  else if (metric.direction === 'lowerIsBetter') state = value > up ? 'pressure' : value < down ? 'slack' : 'inBand';
+  else if (metric.direction === 'lowerIsBetter')
+    state = value > up ? 'pressure' : value < down ? 'slack' : 'inBand';
   else state = value < up ? 'pressure' : value > down ? 'slack' : 'inBand';
-  return { name: metric.name, value, direction: metric.direction, upThreshold: up, downThreshold: down, state };
+  return {
+    name: metric.name,
+    value,
+    direction: metric.direction,
+    upThreshold: up,
+    downThreshold: down,
+    state,
+  };
 }
 
 /** Signals of every configured metric, in config order. */
-export function evaluateSignals(metrics: readonly MetricSpec[], values: MetricValues): readonly MetricSignal[] {
+export function evaluateSignals(
+  metrics: readonly MetricSpec[],
+  values: MetricValues,
+): readonly MetricSignal[] {
   return metrics.map((metric) => signalOf(metric, values[metric.name]));
 }
 
@@ -117,7 +129,7 @@ function describeSignals(signals: readonly MetricSignal[], state: SignalState): 
     .filter((s) => s.state === state)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((s) => {
-      if (state === 'noData') return `${s.name} = ${describeValue(s.value)}`;
+      if (state === 'noData' || state === 'inBand') return `${s.name} = ${describeValue(s.value)}`;
       const threshold = state === 'pressure' ? s.upThreshold : s.downThreshold;
       const above = (state === 'pressure') === (s.direction === 'lowerIsBetter');
       return `${s.name} = ${describeValue(s.value)} ${above ? '>' : '<'} ${round(threshold)}`;
@@ -141,12 +153,24 @@ const holdRaw = (current: Current, reason: HoldReason, message: string): Raw => 
   target: { tier: current.tierName, replicas: current.replicas },
 });
 
-const upDown = (action: 'up' | 'down', tier: GpuTier, current: Current, reason: ActReason, message: string): Raw => ({
+const upDown = (
+  action: 'up' | 'down',
+  tier: GpuTier,
+  current: Current,
+  reason: ActReason,
+  message: string,
+): Raw => ({
   decision: { action, targetTier: tier.name, reason, message },
   target: { tier: tier.name, replicas: current.replicas },
 });
 
-const outIn = (action: 'out' | 'in', replicas: number, current: Current, reason: ActReason, message: string): Raw => ({
+const outIn = (
+  action: 'out' | 'in',
+  replicas: number,
+  current: Current,
+  reason: ActReason,
+  message: string,
+): Raw => ({
   decision: { action, targetReplicas: replicas, reason, message },
   target: { tier: current.tierName, replicas },
 });
@@ -167,7 +191,9 @@ function boundsDecision(input: DecideInput, current: Current, withReplicas: bool
   const { catalog, config } = input;
   const s = config.settings;
   const placement = placeOnLadder(catalog, s, current.tierName);
-  const pods = withReplicas ? Math.min(Math.max(current.replicas, s.minReplicas), s.maxReplicas) : current.replicas;
+  const pods = withReplicas
+    ? Math.min(Math.max(current.replicas, s.minReplicas), s.maxReplicas)
+    : current.replicas;
   if (placement === 'unknown' || placement === 'belowMinimum') {
     const step = nextTierUp(catalog, s, current.tierName, stepOptions(input, pods));
     const why =
@@ -188,7 +214,11 @@ function boundsDecision(input: DecideInput, current: Current, withReplicas: bool
     const missing = s.minReplicas - current.replicas;
     const why = `${current.replicas} replica(s) is below minReplicas ${s.minReplicas}`;
     if (!hasUnitsFor(input.capacity, current.tier, missing)) {
-      return holdRaw(current, 'noCapacity', `${why}, but no free ${current.tier.resource} for ${missing} more pod(s)`);
+      return holdRaw(
+        current,
+        'noCapacity',
+        `${why}, but no free ${current.tier.resource} for ${missing} more pod(s)`,
+      );
     }
     return outIn('out', s.minReplicas, current, 'belowMinimum', `${why}: scaling out to ${s.minReplicas}`);
   }
@@ -221,7 +251,17 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
   const tier = current.tier;
   const up = nextTierUp(catalog, s, current.tierName, stepOptions(input, current.replicas));
   if (!withReplicas || tier === undefined) {
-    if (up.found) return upDown('up', up.tier, current, 'sloPressure', `${why}: up from ${current.tierName} to ${up.tier.name}`);
+    const blocked = strictStepBlocked(up, 'larger');
+    if (!withReplicas && blocked !== undefined)
+      return holdRaw(current, 'noCapacity', `${why}, but ${blocked}`);
+    if (up.found)
+      return upDown(
+        'up',
+        up.tier,
+        current,
+        'sloPressure',
+        `${why}: up from ${current.tierName} to ${up.tier.name}`,
+      );
     return holdRaw(current, up.reason, `${why}, but ${up.message}`);
   }
   const outAllowed = current.replicas + 1 <= s.maxReplicas;
@@ -229,17 +269,45 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
   const outRatio = tier.relativeCost / tier.computeFraction;
   const upRatio = up.found ? marginalRatio(up.tier, tier) : Number.POSITIVE_INFINITY;
   if (up.found && (!outFits || upRatio <= outRatio)) {
-    const compare = outFits ? ` (cost per added compute: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})` : '';
-    return upDown('up', up.tier, current, 'sloPressure', `${why}: up from ${current.tierName} to ${up.tier.name}${compare}`);
+    const compare = outFits
+      ? ` (cost per added compute: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
+      : '';
+    return upDown(
+      'up',
+      up.tier,
+      current,
+      'sloPressure',
+      `${why}: up from ${current.tierName} to ${up.tier.name}${compare}`,
+    );
   }
   if (outFits) {
     const target = current.replicas + 1;
-    const compare = up.found ? ` (cost per added compute: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})` : '';
-    return outIn('out', target, current, 'sloPressure', `${why}: out from ${current.replicas} to ${target} replicas of ${current.tierName}${compare}`);
+    const compare = up.found
+      ? ` (cost per added compute: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`
+      : '';
+    return outIn(
+      'out',
+      target,
+      current,
+      'sloPressure',
+      `${why}: out from ${current.replicas} to ${target} replicas of ${current.tierName}${compare}`,
+    );
   }
-  const outWhy = outAllowed ? `no free ${tier.resource} for one more replica` : `already at maxReplicas ${s.maxReplicas}`;
+  const outWhy = outAllowed
+    ? `no free ${tier.resource} for one more replica`
+    : `already at maxReplicas ${s.maxReplicas}`;
   const reason: HoldReason = !up.found && up.reason === 'atLimit' && !outAllowed ? 'atLimit' : 'noCapacity';
   return holdRaw(current, reason, `${why}, but ${up.found ? '' : `${up.message}; `}${outWhy}`);
+}
+
+/**
+ * The original moves exactly one ladder step: when the adjacent tier had to be skipped (no capacity, back-off),
+ * `ksiss-original` holds instead of jumping further. Returns why, or undefined when the step is adjacent.
+ */
+function strictStepBlocked(step: TierStep, size: 'larger' | 'smaller'): string | undefined {
+  const first = step.skipped[0];
+  if (!step.found || first === undefined) return undefined;
+  return `the next ${size} tier ${first.tier} is not available (${first.reason}); ksiss-original moves one step only`;
 }
 
 /** Marginal cost per marginal compute of moving from `from` to `to` (same replica count). */
@@ -271,7 +339,17 @@ function scaleDownOrIn(
   const tier = current.tier;
   const down = previousTierDown(catalog, s, current.tierName, stepOptions(input, current.replicas));
   if (!withReplicas || tier === undefined) {
-    if (down.found) return upDown('down', down.tier, current, reason, `${why}: down from ${current.tierName} to ${down.tier.name}`);
+    const blocked = strictStepBlocked(down, 'smaller');
+    if (!withReplicas && blocked !== undefined)
+      return holdRaw(current, 'noCapacity', `${why}, but ${blocked}`);
+    if (down.found)
+      return upDown(
+        'down',
+        down.tier,
+        current,
+        reason,
+        `${why}: down from ${current.tierName} to ${down.tier.name}`,
+      );
     return holdRaw(current, down.reason, `${why}, but ${down.message}`);
   }
   const inAllowed = current.replicas - 1 >= s.minReplicas;
@@ -279,15 +357,35 @@ function scaleDownOrIn(
   const downRatio = down.found ? savingRatio(tier, down.tier) : Number.NEGATIVE_INFINITY;
   if (inAllowed && (!down.found || inRatio >= downRatio)) {
     const target = current.replicas - 1;
-    const compare = down.found ? ` (cost saved per compute: in ${ratioText(inRatio)} >= down ${ratioText(downRatio)})` : '';
-    return outIn('in', target, current, reason, `${why}: in from ${current.replicas} to ${target} replicas of ${current.tierName}${compare}`);
+    const compare = down.found
+      ? ` (cost saved per compute: in ${ratioText(inRatio)} >= down ${ratioText(downRatio)})`
+      : '';
+    return outIn(
+      'in',
+      target,
+      current,
+      reason,
+      `${why}: in from ${current.replicas} to ${target} replicas of ${current.tierName}${compare}`,
+    );
   }
   if (down.found) {
-    const compare = inAllowed ? ` (cost saved per compute: down ${ratioText(downRatio)} > in ${ratioText(inRatio)})` : '';
-    return upDown('down', down.tier, current, reason, `${why}: down from ${current.tierName} to ${down.tier.name}${compare}`);
+    const compare = inAllowed
+      ? ` (cost saved per compute: down ${ratioText(downRatio)} > in ${ratioText(inRatio)})`
+      : '';
+    return upDown(
+      'down',
+      down.tier,
+      current,
+      reason,
+      `${why}: down from ${current.tierName} to ${down.tier.name}${compare}`,
+    );
   }
   const holdReason: HoldReason = down.reason === 'atLimit' ? 'atLimit' : 'noCapacity';
-  return holdRaw(current, holdReason, `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`);
+  return holdRaw(
+    current,
+    holdReason,
+    `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`,
+  );
 }
 
 function savingRatio(from: GpuTier, to: GpuTier): number {
@@ -328,16 +426,34 @@ export function idleSinceMs(history: readonly Recommendation[], nowMs: number): 
 }
 
 /** Applies the stabilization window of the action's direction; undefined when the action may go ahead. */
-function stabilizationHold(input: DecideInput, current: Current, raw: Raw, target: Recommendation): Raw | undefined {
+function stabilizationHold(
+  input: DecideInput,
+  current: Current,
+  raw: Raw,
+  target: Recommendation,
+): Raw | undefined {
   const { catalog, config, observation, nowMs } = input;
   const s = config.settings;
   const action = raw.decision.action;
   const currentCapacity = providedCapacity(catalog, current.tierName, current.replicas);
-  const capacityOf = (rec: Recommendation): ProvidedCapacity => providedCapacity(catalog, rec.tier, rec.replicas);
+  const capacityOf = (rec: Recommendation): ProvidedCapacity =>
+    providedCapacity(catalog, rec.tier, rec.replicas);
+  // Before the history begins (a new service, or one whose state was lost) the service is taken to have
+  // recommended its current configuration: an unobserved window never lets an action through early.
+  const windowCapacities = (windowSeconds: number): ProvidedCapacity[] => {
+    const history = sortedHistory(observation.recommendations);
+    const covered = history[0] !== undefined && history[0].atMs <= nowMs - windowSeconds * 1000;
+    return [
+      ...recommendationsInWindow(history, nowMs, windowSeconds).map(capacityOf),
+      capacityOf(target),
+      ...(covered ? [] : [currentCapacity]),
+    ];
+  };
   if (action === 'up' || action === 'out') {
     if (s.scaleUpStabilizationSeconds <= 0) return undefined;
-    const window = [...recommendationsInWindow(observation.recommendations, nowMs, s.scaleUpStabilizationSeconds), target];
-    const lowest = window.map(capacityOf).reduce((a, b) => (compareCapacity(a, b) <= 0 ? a : b));
+    const lowest = windowCapacities(s.scaleUpStabilizationSeconds).reduce((a, b) =>
+      compareCapacity(a, b) <= 0 ? a : b,
+    );
     if (compareCapacity(lowest, currentCapacity) > 0) return undefined;
     return holdRaw(
       current,
@@ -347,8 +463,9 @@ function stabilizationHold(input: DecideInput, current: Current, raw: Raw, targe
   }
   if (action === 'down' || action === 'in') {
     if (s.scaleDownStabilizationSeconds <= 0) return undefined;
-    const window = [...recommendationsInWindow(observation.recommendations, nowMs, s.scaleDownStabilizationSeconds), target];
-    const highest = window.map(capacityOf).reduce((a, b) => (compareCapacity(a, b) >= 0 ? a : b));
+    const highest = windowCapacities(s.scaleDownStabilizationSeconds).reduce((a, b) =>
+      compareCapacity(a, b) >= 0 ? a : b,
+    );
     if (compareCapacity(highest, currentCapacity) < 0) return undefined;
     return holdRaw(
       current,
@@ -374,11 +491,20 @@ export function decideScale(input: DecideInput): DecideOutput {
   const idleRate = s.idle !== undefined && !original ? metrics[REQUEST_RATE_METRIC] : undefined;
   const idleNow = idleRate === 0;
   const finish = (raw: Raw, target = raw.target): DecideOutput => {
-    const recommendation: Recommendation = { atMs: nowMs, tier: target.tier, replicas: target.replicas, ...(idleNow ? { idle: true } : {}) };
+    const recommendation: Recommendation = {
+      atMs: nowMs,
+      tier: target.tier,
+      replicas: target.replicas,
+      ...(idleNow ? { idle: true } : {}),
+    };
     const decision = raw.decision;
     if (s.dryRun && decision.action !== 'hold') {
       return {
-        decision: { action: 'hold', reason: 'dryRun', message: `dry run: would ${describeAction(decision)} (${decision.reason}): ${decision.message}` },
+        decision: {
+          action: 'hold',
+          reason: 'dryRun',
+          message: `dry run: would ${describeAction(decision)} (${decision.reason}): ${decision.message}`,
+        },
         recommendation,
         signals,
         wouldAct: decision,
@@ -388,14 +514,21 @@ export function decideScale(input: DecideInput): DecideOutput {
   };
 
   if (observation.migrationInFlight) {
-    return finish(holdRaw(current, 'migrationInFlight', 'a tier migration is in flight; nothing else happens until it ends'));
+    return finish(
+      holdRaw(
+        current,
+        'migrationInFlight',
+        'a tier migration is in flight; nothing else happens until it ends',
+      ),
+    );
   }
   const bounds = boundsDecision(input, current, withReplicas);
   if (bounds !== undefined) return finish(bounds);
 
   const band = bandOf(signals);
   const idleFor = nowMs - idleSinceMs(observation.recommendations, nowMs);
-  const idle = idleNow && s.idle !== undefined && band !== 'pressure' && idleFor >= s.idle.afterSeconds * 1000;
+  const idle =
+    idleNow && s.idle !== undefined && band !== 'pressure' && idleFor >= s.idle.afterSeconds * 1000;
 
   let raw: Raw;
   if (band === 'pressure') {
@@ -403,7 +536,13 @@ export function decideScale(input: DecideInput): DecideOutput {
   } else if (band === 'slack') {
     raw = scaleDownOrIn(input, current, 'slack', `slack: ${describeSignals(signals, 'slack')}`, withReplicas);
   } else if (idle) {
-    raw = scaleDownOrIn(input, current, 'idle', `idle: request rate 0 for ${Math.round(idleFor / 1000)}s`, withReplicas);
+    raw = scaleDownOrIn(
+      input,
+      current,
+      'idle',
+      `idle: request rate 0 for ${Math.round(idleFor / 1000)}s`,
+      withReplicas,
+    );
   } else {
     const hold =
       band === 'noData'
@@ -414,7 +553,10 @@ export function decideScale(input: DecideInput): DecideOutput {
     // runs alongside the idle time instead of after it.
     const waiting = scaleDownOrIn(input, current, 'idle', 'idle', withReplicas);
     const message = `${hold.decision.message}; idle for ${Math.round(idleFor / 1000)}s of ${s.idle.afterSeconds}s`;
-    return finish({ ...hold, decision: { action: 'hold', reason: band === 'noData' ? 'noData' : 'withinBand', message } }, waiting.target);
+    return finish(
+      { ...hold, decision: { action: 'hold', reason: band === 'noData' ? 'noData' : 'withinBand', message } },
+      waiting.target,
+    );
   }
   if (raw.decision.action === 'hold' || original) return finish(raw);
 
@@ -422,9 +564,14 @@ export function decideScale(input: DecideInput): DecideOutput {
   const target: Recommendation = { atMs: nowMs, tier: raw.target.tier, replicas: raw.target.replicas };
   const cooldownMs = cooldownRemainingMs(observation.lastActionAtMs, nowMs, s.cooldownSeconds);
   if (cooldownMs > 0) {
-    const last = observation.lastAction === undefined ? 'last action' : `last action (${observation.lastAction})`;
+    const last =
+      observation.lastAction === undefined ? 'last action' : `last action (${observation.lastAction})`;
     return finish(
-      holdRaw(current, 'cooldown', `cooldown: ${last} ${Math.round((nowMs - (observation.lastActionAtMs ?? nowMs)) / 1000)}s ago, ${Math.ceil(cooldownMs / 1000)}s left; would: ${raw.decision.message}`),
+      holdRaw(
+        current,
+        'cooldown',
+        `cooldown: ${last} ${Math.round((nowMs - (observation.lastActionAtMs ?? nowMs)) / 1000)}s ago, ${Math.ceil(cooldownMs / 1000)}s left; would: ${raw.decision.message}`,
+      ),
       raw.target,
     );
   }
@@ -436,7 +583,9 @@ export function decideScale(input: DecideInput): DecideOutput {
 function describeBand(signals: readonly MetricSignal[]): string {
   const inBand = describeSignals(signals, 'inBand');
   const slack = describeSignals(signals, 'slack');
-  const parts = [inBand === '' ? '' : `in band: ${inBand}`, slack === '' ? '' : `slack: ${slack}`].filter((p) => p !== '');
+  const parts = [inBand === '' ? '' : `in band: ${inBand}`, slack === '' ? '' : `slack: ${slack}`].filter(
+    (p) => p !== '',
+  );
   return `within band (${parts.join('; ')})`;
 }
 
@@ -449,7 +598,11 @@ export function describeAction(decision: ActDecision): string {
 
 /** How far back the history must reach for these settings: the longest window (and the idle time). */
 export function historyHorizonSeconds(settings: ServiceSettings): number {
-  return Math.max(settings.scaleUpStabilizationSeconds, settings.scaleDownStabilizationSeconds, settings.idle?.afterSeconds ?? 0);
+  return Math.max(
+    settings.scaleUpStabilizationSeconds,
+    settings.scaleDownStabilizationSeconds,
+    settings.idle?.afterSeconds ?? 0,
+  );
 }
 
 /** At most this many recommendations are kept (they are stored in an annotation). */

@@ -44,3 +44,41 @@ export type {
   SelectPolicy,
   StabilizationWindows,
 } from './stabilization.js';
+// Control loop shell (core-shell helper): clock, logger, persisted state, config watch, controller.
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { createLogger, logLevelFromEnv } from './logger.js';
+export type { LogLevel, Logger, LoggerOptions } from './logger.js';
+export { actionStarted, nextState, observationOf, pruneBackoff, shouldPersist } from './state.js';
+export type { StateUpdate } from './state.js';
+export { applyConfigData, createConfigWatch, dataFingerprint } from './config-watch.js';
+export type { ConfigApplied, ConfigReloadRecorder, ConfigWatch, ConfigWatchOptions } from './config-watch.js';
+export {
+  configFor,
+  createController,
+  decideInOrder,
+  planServices,
+  podsNeeded,
+  queriesOf,
+  serviceKey,
+  watchedNamespaces,
+} from './controller.js';
+export type {
+  CapacitySource,
+  ConfigSource,
+  Controller,
+  ControllerDeps,
+  DecidePlan,
+  LoopMetrics,
+  PlannedDecision,
+  ServiceOutcome,
+  ServicePlan,
+  SkipReason,
+  TickReport,
+} from './controller.js';
+// The control-loop shell (core-shell helper's files), exported whole so other folders import only this index.
+export * from './clock.js';
+export * from './config-watch.js';
+export * from './controller.js';
+export * from './logger.js';
+export * from './state.js';

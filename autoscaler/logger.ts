@@ -1,6 +1,6 @@
 import winston from 'winston';
 
-/** The structured logger of the shell: one JSON object per line (`level`, `message`, `time`, fields). */
+/** The structured logger of the shell: one JSON object per line (`level`, `message`, `timestamp`, fields). */
 export type Logger = winston.Logger;
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -20,7 +20,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     defaultMeta: options.defaultMeta,
     silent: options.silent ?? false,
     format: winston.format.combine(
-      winston.format.timestamp({ alias: 'time' }),
+      winston.format.timestamp(),
       winston.format.errors({ stack: false }),
       winston.format.json(),
     ),

@@ -58,7 +58,12 @@ export interface PastScaleAction {
   readonly replicasChange: number;
 }
 
-function changeInPeriod(actions: readonly PastScaleAction[], nowMs: number, periodSeconds: number, sign: 1 | -1): number {
+function changeInPeriod(
+  actions: readonly PastScaleAction[],
+  nowMs: number,
+  periodSeconds: number,
+  sign: 1 | -1,
+): number {
   const cutoffMs = nowMs - periodSeconds * 1000;
   return actions
     .filter((a) => a.atMs > cutoffMs && Math.sign(a.replicasChange) === sign)
@@ -89,7 +94,9 @@ export function applyScalingPolicies(
       const deleted = changeInPeriod(pastActions, nowMs, policy.periodSeconds, -1);
       const periodStart = current - added + deleted;
       const proposed =
-        policy.type === 'Pods' ? periodStart + policy.value : Math.ceil(periodStart * (1 + policy.value / 100));
+        policy.type === 'Pods'
+          ? periodStart + policy.value
+          : Math.ceil(periodStart * (1 + policy.value / 100));
       limit = selectPolicy === 'Min' ? Math.min(limit, proposed) : Math.max(limit, proposed);
     }
     // As the HPA: a limit below current (changes already made in the period) means "no further scale-up".
@@ -101,14 +108,20 @@ export function applyScalingPolicies(
     const deleted = changeInPeriod(pastActions, nowMs, policy.periodSeconds, -1);
     const periodStart = current - added + deleted;
     const proposed =
-      policy.type === 'Pods' ? periodStart - policy.value : Math.trunc(periodStart * (1 - policy.value / 100));
+      policy.type === 'Pods'
+        ? periodStart - policy.value
+        : Math.trunc(periodStart * (1 - policy.value / 100));
     limit = selectPolicy === 'Min' ? Math.max(limit, proposed) : Math.min(limit, proposed);
   }
   return Math.max(desired, Math.min(limit, current));
 }
 
 /** Milliseconds until `cooldownSeconds` after the last action have passed; 0 when they have or there was none. */
-export function cooldownRemainingMs(lastActionAtMs: number | undefined, nowMs: number, cooldownSeconds: number): number {
+export function cooldownRemainingMs(
+  lastActionAtMs: number | undefined,
+  nowMs: number,
+  cooldownSeconds: number,
+): number {
   if (lastActionAtMs === undefined) return 0;
   return Math.max(0, lastActionAtMs + cooldownSeconds * 1000 - nowMs);
 }

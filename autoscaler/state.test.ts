@@ -12,7 +12,13 @@ const settings: ServiceSettings = {
   scaleDownStabilizationSeconds: 300,
   cooldownSeconds: 60,
   dryRun: false,
-  migration: { readyTimeoutSeconds: 300, drainSeconds: 30, trafficSteps: [100], stepPauseSeconds: 30, tierBackoffSeconds: 600 },
+  migration: {
+    readyTimeoutSeconds: 300,
+    drainSeconds: 30,
+    trafficSteps: [100],
+    stepPauseSeconds: 30,
+    tierBackoffSeconds: 600,
+  },
 };
 
 const rec = (secondsAgo: number, tier = 'mig-1g.10gb', replicas = 1): Recommendation => ({
@@ -100,7 +106,11 @@ describe('nextState', () => {
 });
 
 describe('shouldPersist', () => {
-  const saved: PersistedServiceState = { recommendations: [rec(20)], lastAction: 'in', lastActionAtMs: T0 - 99_000 };
+  const saved: PersistedServiceState = {
+    recommendations: [rec(20)],
+    lastAction: 'in',
+    lastActionAtMs: T0 - 99_000,
+  };
   const cases: ReadonlyArray<{ name: string; next: PersistedServiceState; want: boolean }> = [
     { name: 'identical', next: saved, want: false },
     {
@@ -108,7 +118,11 @@ describe('shouldPersist', () => {
       next: { lastActionAtMs: T0 - 99_000, lastAction: 'in', recommendations: [rec(20)] },
       want: false,
     },
-    { name: 'a recommendation appended', next: { ...saved, recommendations: [rec(20), rec(0, 'mig-2g.20gb')] }, want: true },
+    {
+      name: 'a recommendation appended',
+      next: { ...saved, recommendations: [rec(20), rec(0, 'mig-2g.20gb')] },
+      want: true,
+    },
     { name: 'a new action', next: { ...saved, lastAction: 'out', lastActionAtMs: T0 }, want: true },
     { name: 'a back-off changed', next: { ...saved, tierBackoffUntilMs: { x: T0 + 1 } }, want: true },
     { name: 'history pruned', next: { ...saved, recommendations: [] }, want: true },
@@ -152,6 +166,8 @@ describe('actionStarted', () => {
     expect(actionStarted({ outcome, reason: 'r', message: 'm' })).toBe(want);
   });
   test('failed', () => {
-    expect(actionStarted({ outcome: 'failed', reason: 'r', message: 'm', errorClass: 'transient' })).toBe(false);
+    expect(actionStarted({ outcome: 'failed', reason: 'r', message: 'm', errorClass: 'transient' })).toBe(
+      false,
+    );
   });
 });

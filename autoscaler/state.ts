@@ -21,7 +21,9 @@ export function pruneBackoff(
   nowMs: number,
 ): Readonly<Record<string, number>> | undefined {
   const running = Object.entries(backoff ?? {}).filter(([, untilMs]) => untilMs > nowMs);
-  return running.length === 0 ? undefined : Object.fromEntries(running.sort(([a], [b]) => a.localeCompare(b)));
+  return running.length === 0
+    ? undefined
+    : Object.fromEntries(running.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** What happened to a service in one tick, as far as its state is concerned. */

@@ -36,7 +36,9 @@ describe('effectivePodRequests', () => {
       name: 'a sidecar (init with restartPolicy Always) adds to the containers',
       pod: {
         spec: {
-          initContainers: [{ name: 'side', restartPolicy: 'Always', resources: { requests: { [MIG]: '1' } } }],
+          initContainers: [
+            { name: 'side', restartPolicy: 'Always', resources: { requests: { [MIG]: '1' } } },
+          ],
           containers: [{ name: 'a', resources: { requests: { [MIG]: '1' } } }],
         },
       },

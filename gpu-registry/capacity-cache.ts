@@ -55,7 +55,8 @@ function addInto(total: Requests, more: Requests): void {
 }
 
 function maxInto(total: Requests, other: Requests): void {
-  for (const [resource, value] of Object.entries(other)) total[resource] = Math.max(total[resource] ?? 0, value);
+  for (const [resource, value] of Object.entries(other))
+    total[resource] = Math.max(total[resource] ?? 0, value);
 }
 
 /**
@@ -137,7 +138,10 @@ export function createCapacityCache(kubeConfig: KubeConfig, options: CapacityCac
     informer: new ListWatch<V1Pod>(
       '/api/v1/pods',
       watch,
-      () => core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) as Promise<KubernetesListObject<V1Pod>>,
+      () =>
+        core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) as Promise<
+          KubernetesListObject<V1Pod>
+        >,
       false,
       undefined,
       NON_TERMINAL_PODS,
@@ -186,7 +190,10 @@ export function createCapacityCache(kubeConfig: KubeConfig, options: CapacityCac
       }
     },
     snapshot() {
-      return buildCapacitySnapshot(nodes.informer.list().map(toNodeInfo), pods.informer.list().map(toPodInfo));
+      return buildCapacitySnapshot(
+        nodes.informer.list().map(toNodeInfo),
+        pods.informer.list().map(toPodInfo),
+      );
     },
     isSynced() {
       return nodes.synced && pods.synced;

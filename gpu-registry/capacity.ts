@@ -146,7 +146,10 @@ export function claim(snapshot: CapacitySnapshot, tier: GpuTier, pods = 1): Capa
     if (node === undefined) return undefined;
     nodes = nodes.map((n, index) =>
       index === bestIndex
-        ? { name: n.name, free: { ...n.free, [tier.resource]: (n.free[tier.resource] ?? 0) - tier.unitsPerPod } }
+        ? {
+            name: n.name,
+            free: { ...n.free, [tier.resource]: (n.free[tier.resource] ?? 0) - tier.unitsPerPod },
+          }
         : n,
     );
   }

@@ -195,9 +195,7 @@ const TIER_FIELDS = Object.keys(tierEntrySchema.shape);
 
 /** Renders a zod path (`[0, 'slo']`) as `[0].slo`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
-    .join('');
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
 }
 
 /** The value at `path` inside `root` (undefined when absent). */
@@ -289,7 +287,9 @@ export function mergeCatalog(
   overrides.forEach((entry: unknown, index) => {
     const parsed = tierEntrySchema.safeParse(entry);
     if (!parsed.success) {
-      issues.push(...zodIssuesToConfigIssues(key, [index], overrides, parsed.error.issues, () => TIER_FIELDS));
+      issues.push(
+        ...zodIssuesToConfigIssues(key, [index], overrides, parsed.error.issues, () => TIER_FIELDS),
+      );
       return;
     }
     const override = parsed.data;

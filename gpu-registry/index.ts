@@ -32,4 +32,14 @@ export {
   placeOnLadder,
   previousTierDown,
 } from './resolve.js';
-export type { LadderBounds, LadderPlacement, SkippedTier, StepOptions, TierSkipReason, TierStep } from './resolve.js';
+export type {
+  LadderBounds,
+  LadderPlacement,
+  SkippedTier,
+  StepOptions,
+  TierSkipReason,
+  TierStep,
+} from './resolve.js';
+// Informer-backed capacity cache (core-shell helper).
+export { createCapacityCache, effectivePodRequests, toNodeInfo, toPodInfo } from './capacity-cache.js';
+export type { CapacityCache, CapacityCacheLog, CapacityCacheOptions } from './capacity-cache.js';

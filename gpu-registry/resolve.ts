@@ -46,7 +46,8 @@ export function compareTierSize(a: GpuTier, b: GpuTier): number {
 /** The inclusive ladder index range allowed by minTier/maxTier (names not on the ladder are ignored). */
 export function ladderRange(bounds: LadderBounds): { readonly minIndex: number; readonly maxIndex: number } {
   const minIndex = bounds.minTier === undefined ? 0 : bounds.ladder.indexOf(bounds.minTier);
-  const maxIndex = bounds.maxTier === undefined ? bounds.ladder.length - 1 : bounds.ladder.indexOf(bounds.maxTier);
+  const maxIndex =
+    bounds.maxTier === undefined ? bounds.ladder.length - 1 : bounds.ladder.indexOf(bounds.maxTier);
   return {
     minIndex: Math.max(0, minIndex),
     maxIndex: maxIndex < 0 ? bounds.ladder.length - 1 : maxIndex,
@@ -131,7 +132,8 @@ function firstUsable(
     return {
       found: false,
       reason: 'atLimit',
-      message: direction === 'up' ? 'already at the largest allowed tier' : 'already at the smallest allowed tier',
+      message:
+        direction === 'up' ? 'already at the largest allowed tier' : 'already at the smallest allowed tier',
       skipped,
     };
   }

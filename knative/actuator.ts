@@ -82,6 +82,7 @@ function fromRun(run: MigrationRun): ActuationResult {
       };
     }
     case 'deleteRevision':
+    case 'annotateRevision':
       return { outcome: 'inProgress', reason: last.reason, message: last.message };
     case 'patchService':
       if (last.nextPhase === 'finished')
@@ -127,14 +128,13 @@ export function createKnativeActuator(
         errorClass: 'transient',
       };
     }
-    // Knative's PodAutoscaler follows the revision's scale-bound annotations (no new revision is created);
-    // the Deployment is set too, so the count holds even while Knative's autoscaler has no metrics.
+    // Knative's revision reconciler copies the revision's autoscaling.knative.dev/* annotations to its
+    // PodAutoscaler, whose KPA then scales the Deployment within [min-scale, max-scale]: no new revision.
     const bound = String(replicas);
     await client.patchRevisionAnnotations(service.namespace, revision, {
       [MIN_SCALE_ANNOTATION]: bound,
       [MAX_SCALE_ANNOTATION]: bound,
     });
-    await client.scaleDeployment(service.namespace, `${revision}-deployment`, replicas);
     return {
       outcome: 'done',
       reason: 'scaled',

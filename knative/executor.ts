@@ -91,7 +91,9 @@ export async function runMigration(
     }
     try {
       if (step.kind === 'patchService') await client.patchService(namespace, name, step.patch);
-      else await client.deleteRevision(namespace, step.revisionName);
+      else if (step.kind === 'annotateRevision') {
+        await client.patchRevisionAnnotations(namespace, step.revisionName, step.annotations);
+      } else await client.deleteRevision(namespace, step.revisionName);
     } catch (error) {
       if (httpStatusOf(error) === 409) return { last: step, applied, conflict: true };
       throw error;

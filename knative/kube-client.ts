@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import {
-  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
@@ -51,7 +50,6 @@ function summarizePod(pod: V1Pod): PodSummary | undefined {
 export class KnativeClient {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -59,7 +57,6 @@ export class KnativeClient {
   ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
   async listServices(namespace: string): Promise<KnativeService[]> {
@@ -138,24 +135,6 @@ export class KnativeClient {
       },
       MERGE_PATCH,
     );
-  }
-
-  /** Sets `spec.replicas` of a Deployment through its scale subresource. */
-  async scaleDeployment(namespace: string, name: string, replicas: number): Promise<void> {
-    await this.apps.patchNamespacedDeploymentScale(
-      { namespace, name, body: { spec: { replicas } }, fieldManager: this.component },
-      MERGE_PATCH,
-    );
-  }
-
-  async deploymentReplicas(namespace: string, name: string): Promise<number | undefined> {
-    try {
-      const scale = await this.apps.readNamespacedDeploymentScale({ namespace, name });
-      return scale.spec?.replicas;
-    } catch (error) {
-      if (httpStatusOf(error) === 404) return undefined;
-      throw error;
-    }
   }
 
   /** Records a core/v1 Event on a Knative Service. */

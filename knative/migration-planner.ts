@@ -18,7 +18,9 @@ import {
   splitTraffic,
 } from './traffic.js';
 import {
+  MAX_SCALE_ANNOTATION,
   MIGRATION_ANNOTATION,
+  MIN_SCALE_ANNOTATION,
   STATE_ANNOTATION,
   type DesiredTier,
   type KnativeRevision,
@@ -62,6 +64,23 @@ function notReadyWhy(observed: ObservedKnative, revisionName: string): string {
   if (ready?.message) parts.push(ready.message);
   if (pod?.unschedulableMessage) parts.push(`pod ${pod.name} unschedulable: ${pod.unschedulableMessage}`);
   return parts.join(', ');
+}
+
+/**
+ * The scale-bound annotations (`autoscaling.knative.dev/min-scale`/`max-scale`, written on the serving revision
+ * by out/in) that the new revision lacks: the new revision starts with the replicas the old one had.
+ */
+function missingScaleBounds(
+  from: KnativeRevision | undefined,
+  to: KnativeRevision | undefined,
+): Record<string, string> | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const key of [MIN_SCALE_ANNOTATION, MAX_SCALE_ANNOTATION]) {
+    const want = from.metadata.annotations?.[key];
+    if (want !== undefined && to.metadata.annotations?.[key] !== want) out[key] = want;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function startMigration(
@@ -248,6 +267,22 @@ function stepCreating(observed: ObservedKnative, record: MigrationRecord, nowMs:
       reason: 'supersededByUser',
       message,
       event: { type: 'Warning', reason: 'TierMigrationAbandoned', message },
+    };
+  }
+  const bounds = missingScaleBounds(findRevision(observed, record.fromRevision), to);
+  if (to !== undefined && bounds !== undefined) {
+    const message = `carrying the replica bounds of ${record.fromRevision} over to ${record.toRevision} (${Object.entries(
+      bounds,
+    )
+      .map(([k, v]) => `${k.split('/')[1] ?? k}=${v ?? 'unset'}`)
+      .join(', ')})`;
+    return {
+      kind: 'annotateRevision',
+      revisionName: record.toRevision,
+      annotations: bounds,
+      reason: 'replicaBoundsCopied',
+      message,
+      event: { type: 'Normal', reason: 'TierMigrationReplicasKept', message },
     };
   }
   if (isRevisionReady(to)) return shiftTo(observed, record, 0, nowMs);

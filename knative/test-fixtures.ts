@@ -52,7 +52,11 @@ export const SETTINGS: MigrationSettings = {
 
 export const T0 = 1_800_000_000_000;
 
-export function specOn(resource: string, units = '1', env: Array<{ name: string; value: string }> = []): RevisionSpec {
+export function specOn(
+  resource: string,
+  units = '1',
+  env: Array<{ name: string; value: string }> = [],
+): RevisionSpec {
   return {
     containerConcurrency: 0,
     timeoutSeconds: 300,
@@ -66,7 +70,11 @@ export function specOn(resource: string, units = '1', env: Array<{ name: string;
           limits: { memory: '10Gi', [resource]: units },
         },
       },
-      { name: 'log-shipper', image: 'registry.invalid/shipper@sha256:02', resources: { requests: { cpu: '100m' } } },
+      {
+        name: 'log-shipper',
+        image: 'registry.invalid/shipper@sha256:02',
+        resources: { requests: { cpu: '100m' } },
+      },
     ],
   };
 }

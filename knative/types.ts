@@ -206,6 +206,15 @@ export type MigrationStep =
       readonly event: StepEvent;
     }
   | {
+      /** Carries the old revision's scale bounds (set by out/in) over to the new one. */
+      readonly kind: 'annotateRevision';
+      readonly revisionName: string;
+      readonly annotations: Readonly<Record<string, string | null>>;
+      readonly reason: string;
+      readonly message: string;
+      readonly event: StepEvent;
+    }
+  | {
       readonly kind: 'deleteRevision';
       readonly revisionName: string;
       readonly reason: string;

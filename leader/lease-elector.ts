@@ -36,6 +36,8 @@ export interface LeaderElectorOptions {
   readonly onNewLeader?: (identity: string) => void;
   /** Reports API errors that the elector retries (the loop itself never throws on them). */
   readonly onError?: (error: unknown) => void;
+  /** Clear the holder when stopping, so a successor need not wait for expiry (default true). */
+  readonly releaseOnCancel?: boolean;
 }
 
 /** A running leader election. */
@@ -136,7 +138,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   };
 
   const settle = (written: V1Lease | undefined, nowMs: number): boolean => {
-    if (written === undefined) return false;
+    if (written === undefined) {
+      lastLeader = undefined; // lost the write race: someone else wrote the lease
+      return false;
+    }
     observation = observeLease(observation, toRecord(written), nowMs);
     lastRenewedAtMs = nowMs;
     lastLeader = identity;
@@ -160,6 +165,24 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }
   };
 
+  /** Ends leadership at the renew deadline even while a renewal request hangs. */
+  const watchdog = async (leadership: AbortSignal) => {
+    while (!leadership.aborted) {
+      const remainingMs = lastRenewedAtMs + timings.renewDeadlineMs - clock.now();
+      if (remainingMs <= 0) {
+        stopLeading();
+        return;
+      }
+      await clock.sleep(remainingMs, leadership);
+    }
+  };
+
+  const startLeading = () => {
+    leading = new AbortController();
+    options.onStartedLeading(leading.signal);
+    void watchdog(leading.signal);
+  };
+
   return {
     isLeader: () => leading !== undefined && stillLeading(lastRenewedAtMs, clock.now(), timings),
     async run(signal) {
@@ -170,19 +193,15 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         } catch (error) {
           options.onError?.(error);
         }
-        if (holds && leading === undefined && !signal.aborted) {
-          leading = new AbortController();
-          options.onStartedLeading(leading.signal);
-        }
-        // A leader that could not renew within the deadline stops acting before anyone may take over.
-        if (leading !== undefined && !stillLeading(lastRenewedAtMs, clock.now(), timings)) stopLeading();
         if (signal.aborted) break;
+        if (holds && leading === undefined) startLeading();
+        // Another holder (or a lost write race) ends leadership at once; API errors only at the deadline.
+        if (!holds && leading !== undefined && lastLeader !== identity) stopLeading();
         await clock.sleep(timings.retryPeriodMs, signal);
-        if (leading !== undefined && !stillLeading(lastRenewedAtMs, clock.now(), timings)) stopLeading();
       }
       const wasLeading = leading !== undefined;
       stopLeading();
-      if (wasLeading) await release();
+      if (wasLeading && options.releaseOnCancel !== false) await release();
     },
   };
 }

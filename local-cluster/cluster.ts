@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { makePki, type ClusterPki } from './certs.js';
-import { SYSTEM_CLOCK, waitFor, type Clock } from './clock.js';
+import { SYSTEM_CLOCK, type Clock } from './clock.js';
 import { probe } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { REPO_DIR, LOCAL_CLUSTER_DIR, defaultStateDir, type UpstreamBinaries } from './paths.js';
 import { freePorts } from './ports.js';
-import { isRunning, listComponents, logTail, startComponent, stopComponent } from './processes.js';
+import { isRunning, listComponents, logTail, readComponent, startComponent, stopComponent } from './processes.js';
 import { launchPrometheus, prometheusPaths, writePrometheusConfig } from './prometheus.js';
 import type { StaticScrapeTarget } from './prometheus-config.js';
 import { readState, stateFile, writeState, type ClusterState } from './state.js';
@@ -29,6 +29,8 @@ export interface StartClusterOptions {
   readonly extraHttpSdUrls?: readonly string[];
   /** Extra kube-apiserver flags (e.g. for Knative's webhook). */
   readonly extraApiserverArgs?: readonly string[];
+  /** Start Knative Serving too (default: yes unless KSISS_KNATIVE=0), via local-cluster/knative.ts. */
+  readonly knative?: boolean;
   readonly log?: (line: string) => void;
   readonly clock?: Clock;
 }
@@ -48,13 +50,51 @@ function emulatorCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: ['--import', 'tsx', join(LOCAL_CLUSTER_DIR, 'emulator-main.ts')] };
 }
 
-async function withLogTail<T>(stateDir: string, component: string, action: Promise<T>): Promise<T> {
+/**
+ * Waits for `probe` like waitFor, but gives up at once when the component's process has exited (a crash at
+ * start should not cost the whole timeout), and appends the end of its log to the error.
+ */
+async function waitForComponent<T>(
+  stateDir: string,
+  component: string,
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  clock: Clock,
+  intervalMs = 250,
+): Promise<T> {
+  const checked = async (): Promise<T | undefined> => {
+    const proc = readComponent(stateDir, component);
+    if (proc === undefined || !isRunning(proc)) throw new ComponentExited(component);
+    return probe();
+  };
+  const deadline = clock.now() + timeoutMs;
+  let lastError: unknown;
   try {
-    return await action;
+    for (;;) {
+      try {
+        const value = await checked();
+        if (value !== undefined) return value;
+      } catch (error) {
+        if (error instanceof ComponentExited) throw error;
+        lastError = error;
+      }
+      if (clock.now() >= deadline) {
+        const detail = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`, { cause: lastError });
+      }
+      await clock.sleep(intervalMs);
+    }
   } catch (error) {
     throw new Error(`${component}: ${(error as Error).message}\n--- ${component} log (last lines) ---\n${logTail(stateDir, component)}`, {
       cause: error,
     });
+  }
+}
+
+class ComponentExited extends Error {
+  constructor(component: string) {
+    super(`the ${component} process exited`);
   }
 }
 
@@ -266,25 +306,19 @@ async function startComponents(
     '--quota-backend-bytes=4294967296',
     '--log-level=warn',
   ]);
-  await withLogTail(
-    stateDir,
-    'etcd',
-    waitFor('etcd /health', async () => ((await probe(`${etcdUrl}/health`)).body.includes('"true"') ? true : undefined), 30_000, clock),
-  );
+  await waitForComponent(stateDir, 'etcd', 'etcd /health', async () => ((await probe(`${etcdUrl}/health`)).body.includes('"true"') ? true : undefined), 30_000, clock);
 
   log(`kube-apiserver on ${apiserverUrl}`);
   startComponent(stateDir, 'kube-apiserver', bins.kubeApiserver, apiserverArgs(stateDir, ports, pki, options.extraApiserverArgs ?? []));
   const ca = readFileSync(pki.caCert);
-  await withLogTail(
+  await waitForComponent(
     stateDir,
     'kube-apiserver',
-    waitFor(
-      'kube-apiserver /readyz',
-      async () => ((await probe(`${apiserverUrl}/readyz`, { ca, bearerToken: pki.adminToken })).status === 200 ? true : undefined),
-      90_000,
-      clock,
-      500,
-    ),
+    'kube-apiserver /readyz',
+    async () => ((await probe(`${apiserverUrl}/readyz`, { ca, bearerToken: pki.adminToken })).status === 200 ? true : undefined),
+    90_000,
+    clock,
+    500,
   );
   writeKubeconfig(kubeconfig, apiserverUrl, pki.caCert, pki.adminToken);
 
@@ -324,31 +358,42 @@ async function startComponents(
   log(`creating ${topology.nodes.length} nodes from ${topologyFile}`);
   await createNodes(kubeconfig, topology);
   const names = topology.nodes.map((n) => n.name);
-  await withLogTail(stateDir, 'kwok', waitFor('kwok to mark the nodes Ready', () => nodesReady(kubeconfig, names), 60_000, clock, 500));
+  await waitForComponent(stateDir, 'kwok', 'kwok to mark the nodes Ready', () => nodesReady(kubeconfig, names), 60_000, clock, 500);
   for (const [name, port] of [
     ['kube-controller-manager', ports.controllerManager],
     ['kube-scheduler', ports.scheduler],
   ] as const) {
-    await withLogTail(
+    await waitForComponent(
       stateDir,
       name,
-      waitFor(`${name} /healthz`, async () => ((await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200 ? true : undefined), 60_000, clock),
+      `${name} /healthz`,
+      async () => ((await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200 ? true : undefined),
+      60_000,
+      clock,
     );
   }
-  await withLogTail(
+  await waitForComponent(
     stateDir,
     'kube-controller-manager',
-    waitFor('the default ServiceAccount (controller-manager)', () => defaultServiceAccountExists(kubeconfig), 60_000, clock, 500),
+    'the default ServiceAccount (controller-manager)',
+    () => defaultServiceAccountExists(kubeconfig),
+    60_000,
+    clock,
+    500,
   );
 
   const emulatorUrl = `http://127.0.0.1:${ports.emulator}`;
   log(`emulator on ${emulatorUrl}`);
   const emu = emulatorCommand();
   startComponent(stateDir, 'emulator', emu.command, [...emu.args, `--kubeconfig=${kubeconfig}`, `--port=${ports.emulator}`], process.env, REPO_DIR);
-  await withLogTail(
+  await waitForComponent(
     stateDir,
     'emulator',
-    waitFor('emulator /healthz', async () => ((await probe(`${emulatorUrl}/healthz`)).status === 200 ? true : undefined), 60_000, clock, 500),
+    'emulator /healthz',
+    async () => ((await probe(`${emulatorUrl}/healthz`)).status === 200 ? true : undefined),
+    60_000,
+    clock,
+    500,
   );
 
   const scrapeIntervalSeconds = options.scrapeIntervalSeconds ?? 1;
@@ -357,6 +402,8 @@ async function startComponents(
   writePrometheusConfig({ stateDir, port: ports.prometheus, scrapeIntervalSeconds, emulatorPort: ports.emulator, staticTargets, httpSdUrls });
   log(`prometheus on http://127.0.0.1:${ports.prometheus}`);
   const prometheusUrl = await launchPrometheus(stateDir, ports.prometheus, clock);
+
+  const knative = (options.knative ?? process.env.KSISS_KNATIVE !== '0') ? await startKnativeIfAvailable(stateDir, kubeconfig, log, clock) : undefined;
 
   const state: ClusterState = {
     version: 1,
@@ -381,10 +428,39 @@ async function startComponents(
     startedAtMs: clock.now(),
     startSeconds: Math.round((clock.now() - started) / 100) / 10,
     buildSeconds,
+    ...(knative === undefined ? {} : { knative }),
   };
   writeState(state);
   log(`up in ${state.startSeconds} s (state: ${stateFile(stateDir)}; kubectl --kubeconfig ${kubeconfig})`);
   return state;
+}
+
+/**
+ * Starts Knative Serving through local-cluster/knative.ts (owned by the Knative helper), loaded dynamically so
+ * the base cluster does not depend on it. A failure is recorded in state.knative.error, not thrown: the
+ * suites that need no Knative still run, and the Knative ones fail with that message.
+ */
+async function startKnativeIfAvailable(
+  stateDir: string,
+  kubeconfig: string,
+  log: (line: string) => void,
+  clock: Clock,
+): Promise<Record<string, unknown>> {
+  try {
+    const mod: Record<string, unknown> = await import('./knative.js');
+    const start = mod.startKnative;
+    if (typeof start !== 'function') return { error: 'local-cluster/knative.ts exports no startKnative' };
+    log('knative serving (webhook, controller, autoscaler, ingress stand-in)');
+    const begin = clock.now();
+    const handle: unknown = await start({ stateDir, kubeconfigPath: kubeconfig }, clock);
+    const seconds = Math.round((clock.now() - begin) / 100) / 10;
+    log(`knative up in ${seconds} s`);
+    return { ...(typeof handle === 'object' && handle !== null ? handle : {}), startSeconds: seconds };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`KNATIVE FAILED TO START (the Knative suites will fail): ${message}`);
+    return { error: message };
+  }
 }
 
 /** One line per component: running or not, pid, log file. */

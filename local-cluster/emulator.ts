@@ -19,7 +19,7 @@ import {
   type LlmModel,
   type TierPerformance,
 } from '../service-model/index.js';
-import { readTraceFile } from '../simulator/index.js';
+import { readTraceFile } from '../simulator/trace-file.js'; // TODO: ../simulator/index.js once it exists
 import { SYSTEM_CLOCK, type Clock } from './clock.js';
 import {
   jitteredShape,

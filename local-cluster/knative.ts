@@ -44,6 +44,9 @@ export const QUEUE_PROXY_IMAGE =
 export const TEST_IMAGE =
   'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002';
 
+/** A loopback port nothing listens on (TCP port 1, tcpmux): every proxied request fails at once. */
+const CLOSED_PROXY = 'http://127.0.0.1:1';
+
 const COMPONENTS = [
   'knative-webhook',
   'knative-controller',
@@ -88,6 +91,12 @@ export const CONFIG_OVERRIDES: Readonly<Record<string, Readonly<Record<string, s
     'registries-skipping-tag-resolving':
       'registry.invalid,kind.local,ko.local,dev.local,docker.io,index.docker.io',
     'progress-deadline': '600s',
+  },
+  // A restarted component gets a new identity and waits out the old lease: keep that short in tests.
+  'config-leader-election': {
+    'lease-duration': '15s',
+    'renew-deadline': '10s',
+    'retry-period': '2s',
   },
   'config-autoscaler': {
     'target-burst-capacity': '-1',
@@ -224,6 +233,7 @@ export async function startKnative(
   if (!running && (await portOpen(8080))) {
     throw new Error('knative: port 8080 is taken; the Knative autoscaler binds :8080 (hard-coded upstream)');
   }
+  if (!running) await deleteWebhookConfigurations(kc);
   const files = [
     ...yamlFiles(join(dir, 'config', 'serving')),
     ...yamlFiles(join(dir, 'config', 'networking')),
@@ -235,12 +245,23 @@ export async function startKnative(
     ...process.env,
     SYSTEM_NAMESPACE: KNATIVE_NAMESPACE,
     POD_NAME: `${component}-local`,
-    POD_IP: '127.0.0.1',
+    // Only published in the autoscaler's bucket EndpointSlice (which rejects loopback); with one autoscaler
+    // nobody dials it. TEST-NET-2 (RFC 5737) is never routed.
+    POD_IP: '198.51.100.10',
     CONFIG_LOGGING_NAME: 'config-logging',
     CONFIG_OBSERVABILITY_NAME: 'config-observability',
     METRICS_DOMAIN: 'knative.dev/internal/serving',
     PROFILING_PORT: String(profilingPort ?? 0),
     KUBECONFIG: cluster.kubeconfigPath,
+    // Knative's autoscaler scrapes queue-proxy on pod IPs (kwok's fake 10.244.x.x) and the controller would ask
+    // registries for digests: send every plain HTTP(S) request to a closed loopback port, so nothing leaves the
+    // machine. Go never proxies loopback, so the API server (https://127.0.0.1) is reached directly.
+    HTTP_PROXY: CLOSED_PROXY,
+    HTTPS_PROXY: CLOSED_PROXY,
+    http_proxy: CLOSED_PROXY,
+    https_proxy: CLOSED_PROXY,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
     ...extra,
   });
   const start = (name: string, command: string, args: string[], environment: NodeJS.ProcessEnv) => {
@@ -291,14 +312,25 @@ export async function startKnative(
   return { namespace: KNATIVE_NAMESPACE, webhookPort, components: COMPONENTS };
 }
 
+const WEBHOOK_CONFIGURATIONS: ReadonlyArray<readonly [string, string]> = [
+  ['MutatingWebhookConfiguration', 'webhook.serving.knative.dev'],
+  ['ValidatingWebhookConfiguration', 'validation.webhook.serving.knative.dev'],
+  ['ValidatingWebhookConfiguration', 'config.webhook.serving.knative.dev'],
+];
+
+/** A restart with the webhook down: its configurations (failurePolicy Fail) would block the apply; they are re-applied. */
+async function deleteWebhookConfigurations(kc: KubeConfig): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const [kind, name] of WEBHOOK_CONFIGURATIONS) {
+    await api
+      .delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name } })
+      .catch(() => undefined); // absent on a first start
+  }
+}
+
 async function waitForCaBundles(kc: KubeConfig, clock: Clock): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
-  const configs: Array<[string, string]> = [
-    ['MutatingWebhookConfiguration', 'webhook.serving.knative.dev'],
-    ['ValidatingWebhookConfiguration', 'validation.webhook.serving.knative.dev'],
-    ['ValidatingWebhookConfiguration', 'config.webhook.serving.knative.dev'],
-  ];
-  for (const [kind, name] of configs) {
+  for (const [kind, name] of WEBHOOK_CONFIGURATIONS) {
     await waitFor(
       `${kind} ${name} to get its caBundle from the Knative webhook`,
       async () => {

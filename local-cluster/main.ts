@@ -21,14 +21,16 @@ program
   .description('start everything (restarts a stale state dir; --reuse keeps a healthy running cluster)')
   .option('--topology <file>', 'topology file (default KSISS_TOPOLOGY or local-cluster/topology.yaml)')
   .option('--reuse', 'keep a healthy cluster that is already running')
+  .option('--no-knative', 'do not start Knative Serving')
   .option('--scrape-interval <seconds>', 'Prometheus scrape interval', '1')
   .option('--scrape <name=127.0.0.1:port[/path]>', 'extra static scrape target (repeatable)', parseTarget, [])
   .option('--http-sd <url>', 'extra http_sd endpoint (repeatable)', (v: string, p: string[]) => [...p, v], [])
-  .action(async (opts: { topology?: string; reuse?: boolean; scrapeInterval: string; scrape: StaticScrapeTarget[]; httpSd: string[] }) => {
+  .action(async (opts: { topology?: string; reuse?: boolean; knative: boolean; scrapeInterval: string; scrape: StaticScrapeTarget[]; httpSd: string[] }) => {
     const state = await startCluster({
       stateDir: program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir(),
       ...(opts.topology === undefined ? {} : { topologyFile: opts.topology }),
       reuse: opts.reuse === true,
+      ...(opts.knative ? {} : { knative: false }),
       scrapeIntervalSeconds: Number(opts.scrapeInterval),
       extraScrapeTargets: opts.scrape,
       extraHttpSdUrls: opts.httpSd,
@@ -39,6 +41,7 @@ program
         `kubeconfig  ${state.kubeconfig}   (kubectl: ${state.kubectl})`,
         `prometheus  ${state.prometheusUrl}`,
         `emulator    ${state.emulatorUrl}   (PUT /load/{namespace}/{service}, GET /pods)`,
+        `knative     ${state.knative === undefined ? 'not started' : JSON.stringify(state.knative)}`,
         `state       ${state.stateDir}/state.json`,
         `started in ${state.startSeconds} s (build/wait ${state.buildSeconds} s)`,
         '',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM_CLOCK, waitFor, type Clock } from './clock.js';
 import { probe } from './http-probe.js';
@@ -132,4 +132,9 @@ export function addScrapeTargets(
   writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: [...targets], labels: { job: name, ...labels } }], null, 2));
   renameSync(`${file}.tmp`, file);
   return file;
+}
+
+/** Removes targets added with addScrapeTargets. */
+export function removeScrapeTargets(stateDir: string, name: string): void {
+  rmSync(join(prometheusPaths(stateDir).fileSdDir, `${name}.json`), { force: true });
 }

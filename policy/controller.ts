@@ -58,7 +58,7 @@ function errorCode(error: unknown): number | undefined {
   return error instanceof k8s.ApiException ? error.code : undefined;
 }
 
-function describe(error: unknown): string {
+function describeError(error: unknown): string {
   if (error instanceof k8s.ApiException) {
     const body: unknown = error.body;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -253,7 +253,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
   const startInformer = async (informer: k8s.Informer<k8s.KubernetesObject>, what: string): Promise<void> => {
     informer.on('error', (error: unknown) => {
       if (signal.aborted) return;
-      logger.warn('watch failed, restarting', { watch: what, error: describe(error) });
+      logger.warn('watch failed, restarting', { watch: what, error: describeError(error) });
       void clock.sleep(INFORMER_RETRY_MS, signal).then(() => {
         if (!signal.aborted) informer.start().catch(() => undefined);
       });
@@ -262,7 +262,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       await informer.start();
     } catch (error) {
       // The error handler above restarts it (e.g. the CRD is not installed yet).
-      logger.warn('watch could not start', { watch: what, error: describe(error) });
+      logger.warn('watch could not start', { watch: what, error: describeError(error) });
     }
   };
   await Promise.all([
@@ -301,7 +301,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       logger.warn('could not record event', {
         policy: policy.metadata.name,
         reason: event.reason,
-        error: describe(error),
+        error: describeError(error),
       });
     }
   };
@@ -356,7 +356,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       await replaceScale(apps, kind, scale, decision.targetReplicas);
       return { kind: 'evaluated', currentReplicas, evaluation, actuation: { ok: true } };
     } catch (error) {
-      const message = `could not set ${kind} ${namespace}/${name} scale to ${decision.targetReplicas}: ${describe(error)}`;
+      const message = `could not set ${kind} ${namespace}/${name} scale to ${decision.targetReplicas}: ${describeError(error)}`;
       return { kind: 'evaluated', currentReplicas, evaluation, actuation: { ok: false, message } };
     }
   };
@@ -377,7 +377,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       policy = fresh;
     } catch (error) {
       if (errorCode(error) !== 404)
-        logger.warn('could not read policy', { policy: key, error: describe(error) });
+        logger.warn('could not read policy', { policy: key, error: describeError(error) });
       return;
     }
     const nowMs = clock.now();
@@ -387,7 +387,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
     } catch (error) {
       logger.warn('reconcile failed (transient), retrying next interval', {
         policy: key,
-        error: describe(error),
+        error: describeError(error),
       });
       return;
     }
@@ -417,7 +417,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
         );
         statusWritten = true;
       } catch (error) {
-        logger.warn('could not write status', { policy: key, error: describe(error) });
+        logger.warn('could not write status', { policy: key, error: describeError(error) });
       }
     }
     const events = eventsFor(policy.status, outcome);

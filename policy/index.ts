@@ -23,3 +23,4 @@ export { eventsFor, mergePatch, nextStatus, setCondition, statusEqual } from './
 export type { PolicyEvent, ReconcileOutcome } from './status.js';
 export * from './types.js';
 export { POLICY_CRD_FILE } from './crd-file.js';
+export { installPolicyCrd, policyCrdManifest } from './install-crd.js';

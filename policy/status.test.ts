@@ -2,7 +2,7 @@ import { formatTime } from './behavior.js';
 import { evaluatePolicy } from './evaluate.js';
 import { parsePolicySpec } from './spec.js';
 import type { ReconcileOutcome } from './status.js';
-import { mergePatch, nextStatus, setCondition, statusEqual } from './status.js';
+import { eventsFor, mergePatch, nextStatus, setCondition, statusEqual } from './status.js';
 import type { MetricReadings, PolicyCondition, PolicySpec, PolicyStatus } from './types.js';
 
 const T0 = Date.parse('2026-01-01T12:00:00Z');
@@ -215,5 +215,110 @@ describe('mergePatch', () => {
   ];
   it.each(cases)('$name', ({ from, to, patch }) => {
     expect(mergePatch(from, to)).toEqual(patch);
+  });
+});
+
+describe('eventsFor', () => {
+  const readyPrev: PolicyStatus = {
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'Active', message: '', lastTransitionTime: formatTime(T0) },
+      {
+        type: 'MetricsAvailable',
+        status: 'True',
+        reason: 'All',
+        message: '',
+        lastTransitionTime: formatTime(T0),
+      },
+    ],
+  };
+  const blockedPrev = (reason: string): PolicyStatus => ({
+    conditions: [{ type: 'Ready', status: 'False', reason, message: '', lastTransitionTime: formatTime(T0) }],
+  });
+  const scaleUp = evaluatePolicy({
+    spec: spec(),
+    currentReplicas: 2,
+    readings: { gpuUtilization: { kind: 'value', value: 90 } },
+    status: undefined,
+    nowMs: T0,
+  });
+  const noData = evaluatePolicy({
+    spec: spec(),
+    currentReplicas: 2,
+    readings: {},
+    status: undefined,
+    nowMs: T0,
+  });
+  const cases: ReadonlyArray<{
+    name: string;
+    prev: PolicyStatus | undefined;
+    outcome: ReconcileOutcome;
+    reasons: string[];
+  }> = [
+    {
+      name: 'a scale-up is a Normal ScaledUp event',
+      prev: readyPrev,
+      outcome: { kind: 'evaluated', currentReplicas: 2, evaluation: scaleUp, actuation: { ok: true } },
+      reasons: ['ScaledUp'],
+    },
+    {
+      name: 'a failed scale is a FailedUpdateScale warning, no ScaledUp',
+      prev: readyPrev,
+      outcome: {
+        kind: 'evaluated',
+        currentReplicas: 2,
+        evaluation: scaleUp,
+        actuation: { ok: false, message: 'x' },
+      },
+      reasons: ['FailedUpdateScale'],
+    },
+    {
+      name: 'metrics lost: one MetricsUnavailable warning',
+      prev: readyPrev,
+      outcome: { kind: 'evaluated', currentReplicas: 2, evaluation: noData },
+      reasons: ['MetricsUnavailable'],
+    },
+    {
+      name: 'metrics still lost: no repeated warning',
+      prev: {
+        conditions: [
+          {
+            type: 'MetricsAvailable',
+            status: 'False',
+            reason: 'MetricsUnavailable',
+            message: '',
+            lastTransitionTime: formatTime(T0),
+          },
+        ],
+      },
+      outcome: { kind: 'evaluated', currentReplicas: 2, evaluation: noData },
+      reasons: [],
+    },
+    {
+      name: 'HPA found: ConflictingAutoscaler warning',
+      prev: readyPrev,
+      outcome: { kind: 'conflictingAutoscaler', autoscaler: 'h', message: 'm' },
+      reasons: ['ConflictingAutoscaler'],
+    },
+    {
+      name: 'HPA still there: no repeated warning',
+      prev: blockedPrev('ConflictingAutoscaler'),
+      outcome: { kind: 'conflictingAutoscaler', autoscaler: 'h', message: 'm' },
+      reasons: [],
+    },
+    {
+      name: 'target missing on a new policy: TargetNotFound warning',
+      prev: undefined,
+      outcome: { kind: 'targetNotFound', message: 'm' },
+      reasons: ['TargetNotFound'],
+    },
+    {
+      name: 'invalid spec: InvalidSpec warning once',
+      prev: blockedPrev('TargetNotFound'),
+      outcome: { kind: 'invalidSpec', message: 'm' },
+      reasons: ['InvalidSpec'],
+    },
+  ];
+  it.each(cases)('$name', ({ prev, outcome, reasons }) => {
+    expect(eventsFor(prev, outcome).map((e) => e.reason)).toEqual(reasons);
   });
 });

@@ -89,7 +89,11 @@ export interface EnabledMetric {
 /** The value read for one metric; NaN, Inf and no data are values to decide on, not exceptions. */
 export type MetricReading =
   | { readonly kind: 'value'; readonly value: number }
-  | { readonly kind: 'unavailable'; readonly reason: 'noData' | 'notFinite' | 'queryFailed' | 'noPods'; readonly message: string };
+  | {
+      readonly kind: 'unavailable';
+      readonly reason: 'noData' | 'notFinite' | 'queryFailed' | 'noPods';
+      readonly message: string;
+    };
 
 export type MetricReadings = Readonly<Partial<Record<PolicyMetricName, MetricReading>>>;
 

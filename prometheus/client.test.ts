@@ -36,7 +36,12 @@ class CannedServer {
       request.on('data', (chunk: Buffer) => (text += chunk.toString()));
       request.on('end', () => {
         const query = new URLSearchParams(text).get('query') ?? '';
-        this.received.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, query });
+        this.received.push({
+          method: request.method ?? '',
+          url: request.url ?? '',
+          headers: request.headers,
+          query,
+        });
         const chosen = this.answer(query);
         if (chosen === 'hang') {
           this.hanging.push(response);
@@ -88,7 +93,12 @@ const vector = (...values: string[]): Answer =>
     values.map((value, index) => ({ metric: { pod: `p${index}` }, value: [1700000000, value] })),
   );
 
-const target: QueryTarget = { namespace: 'ns', service: 'gpt2', revision: 'gpt2-00001', readyPods: ['p-a', 'p-b'] };
+const target: QueryTarget = {
+  namespace: 'ns',
+  service: 'gpt2',
+  revision: 'gpt2-00001',
+  readyPods: ['p-a', 'p-b'],
+};
 
 describe('createPrometheusClient against canned answers', () => {
   const answers: Record<string, Answer> = {
@@ -107,9 +117,16 @@ describe('createPrometheusClient against canned answers', () => {
     empty: vector(),
     badData: {
       status: 400,
-      body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 5: unexpected "}"' }),
+      body: JSON.stringify({
+        status: 'error',
+        errorType: 'bad_data',
+        error: 'parse error at char 5: unexpected "}"',
+      }),
     },
-    unavailable: { status: 503, body: JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'busy' }) },
+    unavailable: {
+      status: 503,
+      body: JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'busy' }),
+    },
     notJson: { status: 200, body: '<html>hello</html>' },
     statusError: {
       status: 200,
@@ -185,9 +202,7 @@ describe('createPrometheusClient against canned answers', () => {
     const promql = 'sum(rate(x{pod=~"a|b",le="+Inf"}[1m])) / 2 & on() vector(1)';
     await client.query(promql);
     const last = server.received[server.received.length - 1];
-    expect(last).toEqual(
-      expect.objectContaining({ method: 'POST', url: '/api/v1/query', query: promql }),
-    );
+    expect(last).toEqual(expect.objectContaining({ method: 'POST', url: '/api/v1/query', query: promql }));
     expect(last?.headers.authorization).toBe('Bearer t0ken');
     expect(last?.headers['content-type']).toBe('application/x-www-form-urlencoded');
   });
@@ -234,7 +249,10 @@ describe('queryEndpoint', () => {
   });
   test.each([
     { url: 'not a url', message: 'prometheus URL = "not a url": not a URL' },
-    { url: 'ftp://127.0.0.1/', message: 'prometheus URL = "ftp://127.0.0.1/": must start with http:// or https://' },
+    {
+      url: 'ftp://127.0.0.1/',
+      message: 'prometheus URL = "ftp://127.0.0.1/": must start with http:// or https://',
+    },
   ])('a bad URL names itself: $url', ({ url, message }) => {
     expect(() => queryEndpoint(url)).toThrow(message);
   });

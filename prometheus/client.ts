@@ -49,7 +49,12 @@ const UNREACHABLE_CODES = new Set([
 
 function transportFailure(error: unknown, timeoutMs: number): QueryOutcome {
   if (axios.isCancel(error)) {
-    return { kind: 'error', errorClass: 'transient', reason: 'aborted', message: 'query aborted (shutting down)' };
+    return {
+      kind: 'error',
+      errorClass: 'transient',
+      reason: 'aborted',
+      message: 'query aborted (shutting down)',
+    };
   }
   const code = error instanceof AxiosError ? error.code : undefined;
   const text = error instanceof Error ? error.message : String(error);

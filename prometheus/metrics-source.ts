@@ -66,7 +66,10 @@ async function readOne(
       semaphore.run(async () => {
         const startedAt = performance.now();
         const outcome = await client.query(query, signal);
-        onQuery?.((performance.now() - startedAt) / 1000, outcome.kind === 'error' ? outcome.errorClass : undefined);
+        onQuery?.(
+          (performance.now() - startedAt) / 1000,
+          outcome.kind === 'error' ? outcome.errorClass : undefined,
+        );
         return outcome;
       }),
     ),

@@ -45,7 +45,11 @@ export type Expansion =
 export function expandQuery(query: string, target: QueryTarget): Expansion {
   const uses = (name: string): boolean => query.includes(`{{${name}}}`);
   if (uses('revision') && target.revision === undefined) {
-    return { kind: 'noTarget', reason: 'noRevision', message: `service ${target.service} has no serving revision` };
+    return {
+      kind: 'noTarget',
+      reason: 'noRevision',
+      message: `service ${target.service} has no serving revision`,
+    };
   }
   const shape = queryShape(query);
   if ((shape === 'perPod' || uses('podRegex')) && target.readyPods.length === 0) {

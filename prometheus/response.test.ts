@@ -94,7 +94,11 @@ describe('parseQueryResponse', () => {
     {
       name: '400 bad_data is a config error carrying Prometheus text',
       status: 400,
-      body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected }' }),
+      body: JSON.stringify({
+        status: 'error',
+        errorType: 'bad_data',
+        error: '1:5: parse error: unexpected }',
+      }),
       want: {
         kind: 'error',
         errorClass: 'config',

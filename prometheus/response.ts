@@ -55,15 +55,16 @@ export function parseSampleValue(text: unknown): number {
   }
 }
 
-const ERROR_TYPE_CLASS: Readonly<Record<string, { errorClass: QueryErrorClass; reason: QueryErrorReason }>> = {
-  bad_data: { errorClass: 'config', reason: 'badQuery' },
-  execution: { errorClass: 'config', reason: 'queryExecution' },
-  timeout: { errorClass: 'transient', reason: 'timeout' },
-  canceled: { errorClass: 'transient', reason: 'aborted' },
-  unavailable: { errorClass: 'transient', reason: 'serverError' },
-  internal: { errorClass: 'transient', reason: 'serverError' },
-  not_found: { errorClass: 'config', reason: 'notFound' },
-};
+const ERROR_TYPE_CLASS: Readonly<Record<string, { errorClass: QueryErrorClass; reason: QueryErrorReason }>> =
+  {
+    bad_data: { errorClass: 'config', reason: 'badQuery' },
+    execution: { errorClass: 'config', reason: 'queryExecution' },
+    timeout: { errorClass: 'transient', reason: 'timeout' },
+    canceled: { errorClass: 'transient', reason: 'aborted' },
+    unavailable: { errorClass: 'transient', reason: 'serverError' },
+    internal: { errorClass: 'transient', reason: 'serverError' },
+    not_found: { errorClass: 'config', reason: 'notFound' },
+  };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -81,7 +81,7 @@ export const DEFAULT_MODEL: LlmModel = {
   bandwidthEfficiency: 0.75,
   mfu: 0.35,
   iterationOverheadMs: 3,
-  maxBatchedTokens: 8192,
+  maxBatchedTokens: 2048,
   maxRunningRequests: 256,
   multiGpuEfficiency: 0.85,
 };

@@ -1,4 +1,10 @@
-import { claim, release, type CapacitySnapshot, type GpuTier, type TierCatalog } from '../gpu-registry/index.js';
+import {
+  claim,
+  release,
+  type CapacitySnapshot,
+  type GpuTier,
+  type TierCatalog,
+} from '../gpu-registry/index.js';
 import {
   ReplicaEngine,
   tierPerformance,
@@ -24,7 +30,14 @@ export interface PlatformTimings {
  * Defaults: an 8 GB FP8 model loads in 20-40 s from a local disk plus container start and the engine's
  * warm-up (CUDA graphs); the original K-SISS authors observed 60-100 s per tier hop end to end.
  */
-export const DEFAULT_TIMINGS: PlatformTimings = { podStartMs: 45_000, podStartJitterMs: 30_000, revisionReadyDelayMs: 5_000 };
+export const DEFAULT_TIMINGS: PlatformTimings = {
+  podStartMs: 45_000,
+  podStartJitterMs: 30_000,
+  revisionReadyDelayMs: 5_000,
+};
+
+/** Knative's default revision timeout: how long a terminating pod may finish in-flight requests. */
+export const TERMINATION_GRACE_MS = 300_000;
 
 type PodState = 'pending' | 'starting' | 'ready' | 'draining' | 'deleted';
 
@@ -152,7 +165,10 @@ export class SimCluster {
   }
   /** Requests queued in the activator or on any pod. */
   get outstanding(): number {
-    return this.buffer.length + this.pods.reduce((sum, p) => sum + (p.state === 'deleted' ? 0 : p.engine.outstanding), 0);
+    return (
+      this.buffer.length +
+      this.pods.reduce((sum, p) => sum + (p.state === 'deleted' ? 0 : p.engine.outstanding), 0)
+    );
   }
 
   /** Advances every pod's engine to `toMs`, passing completions to the sink. */
@@ -181,14 +197,27 @@ export class SimCluster {
     }
     this.progressMigration(nowMs);
     for (const pod of this.pods) {
-      if (pod.state === 'draining' && pod.drainUntilMs <= nowMs && pod.engine.outstanding === 0) this.deletePod(pod, nowMs);
+      if (pod.state !== 'draining' || pod.drainUntilMs > nowMs) continue;
+      // Deleted from the API after the drain; the container still finishes its in-flight requests
+      // within the termination grace period, then whatever is left is cut.
+      if (pod.engine.outstanding === 0) this.deletePod(pod, nowMs);
+      else if (pod.billEndMs === undefined && nowMs >= pod.drainUntilMs + TERMINATION_GRACE_MS)
+        this.kill(pod, nowMs);
     }
+
     this.flushBuffer();
     if (this.pods.length > 256) this.compact();
   }
 
   /** Gauges for the simulated Prometheus. */
-  gauges(): { queueLength: number; inFlight: number; readyReplicas: number; kvUsageMean: number; busyMsTotal: number; alivePods: number } {
+  gauges(): {
+    queueLength: number;
+    inFlight: number;
+    readyReplicas: number;
+    kvUsageMean: number;
+    busyMsTotal: number;
+    alivePods: number;
+  } {
     let queue = this.buffer.length;
     let inFlight = this.buffer.length;
     let kv = 0;
@@ -207,7 +236,14 @@ export class SimCluster {
         ready += 1;
       }
     }
-    return { queueLength: queue, inFlight, readyReplicas: ready, kvUsageMean: ready === 0 ? Number.NaN : kv / ready, busyMsTotal: busy, alivePods: alive };
+    return {
+      queueLength: queue,
+      inFlight,
+      readyReplicas: ready,
+      kvUsageMean: ready === 0 ? Number.NaN : kv / ready,
+      busyMsTotal: busy,
+      alivePods: alive,
+    };
   }
 
   /** GPU-ms billed so far, plus what the pods alive now have run up to `nowMs`. */
@@ -224,7 +260,11 @@ export class SimCluster {
   /** Sum of the GPU shares of the pods billed now. */
   allocatedGpus(nowMs: number): number {
     return this.pods
-      .filter((p) => (p.state === 'starting' || p.state === 'ready' || p.state === 'draining') && (p.billEndMs ?? nowMs + 1) > nowMs)
+      .filter(
+        (p) =>
+          (p.state === 'starting' || p.state === 'ready' || p.state === 'draining') &&
+          (p.billEndMs ?? nowMs + 1) > nowMs,
+      )
       .reduce((sum, p) => sum + p.revision.perf.gpuShare, 0);
   }
 
@@ -290,10 +330,12 @@ export class SimCluster {
 
   /** Ends the run: whatever is still queued is failed as `unserved`; returns the GPU-ms billed. */
   finish(nowMs: number): number {
-    for (const request of this.buffer.splice(0)) this.sink.failed({ request, reason: 'unserved', atMs: nowMs });
+    for (const request of this.buffer.splice(0))
+      this.sink.failed({ request, reason: 'unserved', atMs: nowMs });
     for (const pod of this.pods) {
       if (pod.state === 'deleted' || pod.state === 'pending') continue;
-      for (const request of pod.engine.abortAll()) this.sink.failed({ request, reason: 'unserved', atMs: nowMs });
+      for (const request of pod.engine.abortAll())
+        this.sink.failed({ request, reason: 'unserved', atMs: nowMs });
       this.deletePod(pod, nowMs);
     }
     return this.billedGpuMs;
@@ -307,7 +349,15 @@ export class SimCluster {
   private createRevision(tierName: string, trafficPercent: number): SimRevision {
     const perf = this.performanceOf(tierName);
     const tier = this.catalog.get(tierName) as GpuTier;
-    const rev: SimRevision = { id: this.nextId++, tier, perf, pods: [], desiredReplicas: 0, trafficPercent, rrWeight: 0 };
+    const rev: SimRevision = {
+      id: this.nextId++,
+      tier,
+      perf,
+      pods: [],
+      desiredReplicas: 0,
+      trafficPercent,
+      rrWeight: 0,
+    };
     this.revisions.push(rev);
     return rev;
   }
@@ -345,7 +395,9 @@ export class SimCluster {
     const onNode: CapacitySnapshot = { nodes: this.capacity.nodes.filter((n) => n.name === nodeName) };
     const claimed = claim(onNode, tier);
     if (claimed === undefined) return;
-    this.capacity = { nodes: this.capacity.nodes.map((n) => (n.name === nodeName ? (claimed.nodes[0] ?? n) : n)) };
+    this.capacity = {
+      nodes: this.capacity.nodes.map((n) => (n.name === nodeName ? (claimed.nodes[0] ?? n) : n)),
+    };
     pod.node = nodeName;
     pod.scheduledAtMs = nowMs;
     if (readyAtOnce) {
@@ -353,7 +405,8 @@ export class SimCluster {
       pod.readyAtMs = nowMs;
     } else {
       pod.state = 'starting';
-      pod.readyAtMs = nowMs + this.timings.podStartMs + Math.floor(this.rng() * this.timings.podStartJitterMs);
+      pod.readyAtMs =
+        nowMs + this.timings.podStartMs + Math.floor(this.rng() * this.timings.podStartJitterMs);
     }
     // The engine's clock starts when the pod does.
     pod.engine.advance(nowMs);
@@ -425,7 +478,8 @@ export class SimCluster {
       }
       if (m.readyAtMs === undefined || m.readyAtMs > nowMs) {
         const timeoutMs = (m.style === 'original' ? 600 : settings.readyTimeoutSeconds) * 1000;
-        if (m.readyAtMs === undefined && nowMs - m.startedAtMs >= timeoutMs) this.rollback(m, nowMs, settings.tierBackoffSeconds);
+        if (m.readyAtMs === undefined && nowMs - m.startedAtMs >= timeoutMs)
+          this.rollback(m, nowMs, settings.tierBackoffSeconds);
         return;
       }
       m.phase = 'shifting';
@@ -447,11 +501,22 @@ export class SimCluster {
       m.phase = 'draining';
       for (const pod of m.from.pods) {
         if (m.style === 'original') this.kill(pod, nowMs);
-        else this.retire(pod, nowMs, m.style === 'instant', m.style === 'planned' ? settings.drainSeconds * 1000 : 0);
+        else
+          this.retire(
+            pod,
+            nowMs,
+            m.style === 'instant',
+            m.style === 'planned' ? settings.drainSeconds * 1000 : 0,
+          );
       }
     }
-    if (m.phase === 'draining' && m.from.pods.every((p) => p.state === 'deleted')) this.migration = undefined;
-    else if (m.phase === 'draining' && m.style === 'instant') this.migration = undefined;
+    // The migration is over once the old revision is deleted (its pods may still be terminating).
+    if (
+      m.phase === 'draining' &&
+      m.from.pods.every((p) => p.state === 'deleted' || p.drainUntilMs <= nowMs)
+    ) {
+      this.migration = undefined;
+    } else if (m.phase === 'draining' && m.style === 'instant') this.migration = undefined;
   }
 
   private rollback(m: Migration, nowMs: number, backoffSeconds: number): void {
@@ -497,7 +562,9 @@ export class SimCluster {
     const alivePods = this.pods.filter((p) => p.state !== 'deleted');
     this.pods.length = 0;
     this.pods.push(...alivePods);
-    const liveRevs = this.revisions.filter((r) => r === this.serving || r.pods.length > 0 || r === this.migration?.to);
+    const liveRevs = this.revisions.filter(
+      (r) => r === this.serving || r.pods.length > 0 || r === this.migration?.to,
+    );
     this.revisions.length = 0;
     this.revisions.push(...liveRevs);
   }

@@ -6,10 +6,13 @@
  */
 
 /** vLLM's `time_per_output_token_seconds` buckets. */
-export const TPOT_BUCKETS_S = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
+export const TPOT_BUCKETS_S = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
+];
 /** vLLM's `time_to_first_token_seconds` buckets (also used for queue time). */
 export const TTFT_BUCKETS_S = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640,
+  2560,
 ];
 
 /** `histogram_quantile(q, ...)` over `values` bucketed by `bounds` (upper bounds, +Inf implied). */
@@ -91,8 +94,20 @@ export class ObservationStore {
     this.arrivals.push(atMs);
   }
 
-  recordServed(finishMs: number, ttftMs: number, tpotMs: number, queueMs: number, outputTokens: number): void {
-    const entry = { finishMs, ttftS: ttftMs / 1000, tpotS: tpotMs / 1000, queueS: queueMs / 1000, multiToken: outputTokens > 1 };
+  recordServed(
+    finishMs: number,
+    ttftMs: number,
+    tpotMs: number,
+    queueMs: number,
+    outputTokens: number,
+  ): void {
+    const entry = {
+      finishMs,
+      ttftS: ttftMs / 1000,
+      tpotS: tpotMs / 1000,
+      queueS: queueMs / 1000,
+      multiToken: outputTokens > 1,
+    };
     // Completions come nearly in order (replicas overrun a step by one iteration): insertion from the end.
     let i = this.finished.length;
     while (i > 0 && (this.finished[i - 1] as Finished).finishMs > finishMs) i -= 1;
@@ -122,7 +137,8 @@ export class ObservationStore {
     const gauge = this.gaugeAt(at);
     const gaugeBefore = this.gaugeAt(from);
     const arrivals = countBetween(this.arrivals, from, at);
-    const podMs = gauge !== undefined && gaugeBefore !== undefined ? gauge.podMsTotal - gaugeBefore.podMsTotal : 0;
+    const podMs =
+      gauge !== undefined && gaugeBefore !== undefined ? gauge.podMsTotal - gaugeBefore.podMsTotal : 0;
     const ready = gauge?.readyReplicas ?? 0;
     return {
       tpot_p99_seconds: histogramQuantile(0.99, tpot, TPOT_BUCKETS_S),

@@ -58,6 +58,8 @@ export interface SimPolicy {
   };
   /** Called on every tick; the result is carried out at once. */
   decide(view: ServiceView): PolicyAction;
+  /** Seeds the policy's history as if it had run `initial` before the trace began (warm start). */
+  warmStart?(initial: { readonly tier: string; readonly replicas: number }): void;
   /** Told what was carried out (or refused), so the policy can keep its state. */
   acted?(view: ServiceView, action: PolicyAction, started: boolean): void;
 }

@@ -14,7 +14,7 @@ export interface SimTopology {
 
 /**
  * The local cluster's node kinds (local-cluster/topology.yaml: mixed-MIG H100s, an MPS-shared H100,
- * whole H100s), scaled to 28 H100s so that one service is limited by its own maxReplicas, not by the
+ * whole H100s), scaled to 41 H100s so that one service is limited by its own maxReplicas, not by the
  * cluster. MIG layouts are valid for an 80 GB H100 (at most 7 compute and 8 memory slices per GPU).
  */
 export const DEFAULT_SIM_TOPOLOGY: SimTopology = {
@@ -27,13 +27,13 @@ export const DEFAULT_SIM_TOPOLOGY: SimTopology = {
     { name: 'gpu-mig-3g', resources: { 'nvidia.com/mig-3g.40gb': 8 } },
     // 4 GPUs x (4g.40gb + 3g.40gb)
     { name: 'gpu-mig-4g', resources: { 'nvidia.com/mig-4g.40gb': 4, 'nvidia.com/mig-3g.40gb': 4 } },
-    // 4 GPUs x 7g.80gb
-    { name: 'gpu-mig-7g', resources: { 'nvidia.com/mig-7g.80gb': 4 } },
+    // 8 GPUs x 7g.80gb
+    { name: 'gpu-mig-7g', resources: { 'nvidia.com/mig-7g.80gb': 8 } },
     // 1 GPU shared 4 ways
     { name: 'gpu-mps', resources: { 'nvidia.com/gpu.shared': 4 } },
-    // 2 nodes x 4 whole GPUs
-    { name: 'gpu-whole-a', resources: { 'nvidia.com/gpu': 4 } },
-    { name: 'gpu-whole-b', resources: { 'nvidia.com/gpu': 4 } },
+    // 2 nodes x 8 whole GPUs
+    { name: 'gpu-whole-a', resources: { 'nvidia.com/gpu': 8 } },
+    { name: 'gpu-whole-b', resources: { 'nvidia.com/gpu': 8 } },
   ],
 };
 
@@ -49,7 +49,10 @@ const topologySchema = z.object({
 });
 
 /** Parses a topology YAML (the local cluster's `topology.yaml` shape; non-GPU fields are ignored). */
-export function parseTopology(text: string, source: string): { ok: true; topology: SimTopology } | { ok: false; message: string } {
+export function parseTopology(
+  text: string,
+  source: string,
+): { ok: true; topology: SimTopology } | { ok: false; message: string } {
   let data: unknown;
   try {
     data = load(text);

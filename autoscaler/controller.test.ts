@@ -1,0 +1,279 @@
+import type { CapacitySnapshot } from '../gpu-registry/index.js';
+import { DEFAULT_CATALOG } from '../gpu-registry/index.js';
+import { parseConfig } from './config.js';
+import type { DecidePlan, ServicePlan } from './controller.js';
+import {
+  configFor,
+  decideInOrder,
+  planServices,
+  podsNeeded,
+  queriesOf,
+  serviceKey,
+  watchedNamespaces,
+} from './controller.js';
+import type { AutoscalerConfig, ObservedService } from './types.js';
+
+const T0 = 1_800_000_000_000;
+const MIG1 = 'nvidia.com/mig-1g.10gb';
+const MIG2 = 'nvidia.com/mig-2g.20gb';
+
+const metricBlock = `  metrics:
+    - name: latency
+      query: 'latency{pod="%s"}'
+      slo: 1
+      scaleUpFactor: 1.2
+      scaleDownFactor: 0.5
+`;
+const block = (settings: string): string => `${metricBlock}  settings:\n${settings}`;
+
+/** A real, validated config (parsed the way the ConfigMap is). */
+function config(data: Record<string, string>): AutoscalerConfig {
+  const parsed = parseConfig({ _global: 'namespaces: [serving, other]\nignore: [canary]\n', ...data }, {});
+  if (parsed.config === undefined || parsed.issues.length > 0) {
+    throw new Error(`test config invalid: ${JSON.stringify(parsed.issues)}`);
+  }
+  return parsed.config;
+}
+
+const oneReplicaLadder = block('    ladder: [mig-1g.10gb, mig-2g.20gb]\n    maxReplicas: 1\n');
+
+function observed(name: string, overrides: Partial<ObservedService> = {}): ObservedService {
+  return {
+    namespace: 'serving',
+    name,
+    servingRevision: `${name}-00001`,
+    readyPods: [`${name}-00001-deployment-x`],
+    tier: 'mig-1g.10gb',
+    readyReplicas: 1,
+    migrationInFlight: false,
+    state: { recommendations: [] },
+    ...overrides,
+  };
+}
+
+describe('watchedNamespaces and configFor', () => {
+  const cfg = config({
+    gpt2: oneReplicaLadder,
+    llama: block('    namespace: other\n'),
+  });
+  test('global namespaces and block namespaces, sorted', () => {
+    expect(watchedNamespaces(cfg)).toEqual(['other', 'serving']);
+  });
+  const cases: ReadonlyArray<{ name: string; service: ObservedService; want: string | undefined }> = [
+    { name: 'same name in a watched namespace', service: observed('gpt2'), want: 'gpt2' },
+    {
+      name: 'same name in another watched namespace',
+      service: observed('gpt2', { namespace: 'other' }),
+      want: 'gpt2',
+    },
+    {
+      name: 'a block bound to its namespace',
+      service: observed('llama', { namespace: 'other' }),
+      want: 'llama',
+    },
+    { name: 'a block bound to another namespace', service: observed('llama'), want: undefined },
+    { name: 'no block (names are exact, dashes allowed)', service: observed('gpt2-large'), want: undefined },
+  ];
+  test.each(cases)('$name', ({ service, want }) => {
+    expect(configFor(cfg, service)?.service).toBe(want);
+  });
+});
+
+describe('planServices', () => {
+  const cfg = config({
+    a: oneReplicaLadder,
+    b: oneReplicaLadder,
+    'b-canary': oneReplicaLadder,
+    m: oneReplicaLadder,
+  });
+  const plans = planServices(cfg, [
+    observed('m', { migrationInFlight: true }),
+    observed('zz'),
+    observed('b'),
+    observed('b-canary'),
+    observed('a', { tier: undefined }),
+    observed('a', { namespace: 'other' }),
+  ]);
+  const summary = (plan: ServicePlan): string =>
+    `${plan.key}:${plan.kind === 'skip' ? `skip/${plan.reason}` : plan.kind}`;
+
+  test('every service sorted into skip / resume / decide, in namespace/name order', () => {
+    expect(plans.map(summary)).toEqual([
+      'other/a:decide',
+      'serving/a:skip/unknownTier',
+      'serving/b:decide',
+      'serving/b-canary:skip/ignored',
+      'serving/m:resume',
+      'serving/zz:skip/noConfig',
+    ]);
+  });
+  test('a decide plan carries the observation and the queries', () => {
+    const plan = plans[0] as DecidePlan;
+    expect(plan.observation).toEqual({
+      tier: 'mig-1g.10gb',
+      readyReplicas: 1,
+      migrationInFlight: false,
+      recommendations: [],
+    });
+    expect(plan.queries).toEqual([{ name: 'latency', query: 'latency{pod="%s"}', aggregate: 'max' }]);
+  });
+});
+
+describe('queriesOf', () => {
+  const cases: ReadonlyArray<{ name: string; settings: string; want: string[] }> = [
+    { name: 'metrics only', settings: '    maxReplicas: 2\n', want: ['latency'] },
+    {
+      name: 'idle policy adds the request rate',
+      settings: "    idle: {requestRateQuery: 'sum(rate(r[1m]))', afterSeconds: 60}\n",
+      want: ['latency', '__requestRate'],
+    },
+    {
+      name: 'the original policy has no idle step',
+      settings:
+        "    policy: ksiss-original\n    idle: {requestRateQuery: 'sum(rate(r[1m]))', afterSeconds: 60}\n",
+      want: ['latency'],
+    },
+  ];
+  test.each(cases)('$name', ({ settings, want }) => {
+    const service = config({ s: block(settings) }).services.get('s');
+    if (service === undefined) throw new Error('no service');
+    expect(queriesOf(service).map((query) => query.name)).toEqual(want);
+  });
+});
+
+describe('podsNeeded', () => {
+  const observation = {
+    tier: 'mig-1g.10gb',
+    readyReplicas: 2,
+    migrationInFlight: false,
+    recommendations: [],
+  };
+  const cases = [
+    {
+      name: 'a tier move needs every replica of the new tier (both revisions run for a while)',
+      decision: { action: 'up', targetTier: 'mig-2g.20gb', reason: 'sloPressure', message: '' } as const,
+      want: { tier: 'mig-2g.20gb', pods: 2 },
+    },
+    {
+      name: 'a move down too',
+      decision: { action: 'down', targetTier: 'mig-1g.10gb', reason: 'slack', message: '' } as const,
+      want: { tier: 'mig-1g.10gb', pods: 2 },
+    },
+    {
+      name: 'scale out needs the added replicas of the current tier',
+      decision: { action: 'out', targetReplicas: 4, reason: 'sloPressure', message: '' } as const,
+      want: { tier: 'mig-1g.10gb', pods: 2 },
+    },
+    {
+      name: 'scale in needs nothing',
+      decision: { action: 'in', targetReplicas: 1, reason: 'slack', message: '' } as const,
+      want: undefined,
+    },
+  ];
+  test.each(cases)('$name', ({ decision, want }) => {
+    const needed = podsNeeded(decision, observation, DEFAULT_CATALOG);
+    expect(needed === undefined ? undefined : { tier: needed.tier.name, pods: needed.pods }).toEqual(want);
+  });
+});
+
+describe('decideInOrder: capacity claiming', () => {
+  const onlyOne2g: CapacitySnapshot = { nodes: [{ name: 'gpu-0', free: { [MIG1]: 0, [MIG2]: 1 } }] };
+  const pressure = { values: { latency: 2 }, failures: [] };
+
+  function decidePlans(cfg: AutoscalerConfig, services: ObservedService[]): DecidePlan[] {
+    return planServices(cfg, services).filter((plan): plan is DecidePlan => plan.kind === 'decide');
+  }
+  const summary = (decisions: ReturnType<typeof decideInOrder>['decisions']) =>
+    decisions.map(({ plan, decision, act }) => ({
+      service: plan.key,
+      action: decision.action,
+      reason: decision.reason,
+      acts: act !== undefined,
+    }));
+
+  test('two services under pressure, one free slice: the first in order gets it, the second holds', () => {
+    const cfg = config({ a: oneReplicaLadder, b: oneReplicaLadder });
+    const plans = decidePlans(cfg, [observed('b'), observed('a')]);
+    const result = decideInOrder(
+      plans.map((plan) => ({ plan, metrics: pressure })),
+      cfg.catalog,
+      onlyOne2g,
+      T0,
+    );
+    expect(summary(result.decisions)).toEqual([
+      { service: 'serving/a', action: 'up', reason: 'sloPressure', acts: true },
+      { service: 'serving/b', action: 'hold', reason: 'noCapacity', acts: false },
+    ]);
+    expect(result.capacity.nodes[0]?.free[MIG2]).toBe(0);
+  });
+
+  test('a dry-run service claims nothing: the next one gets the slice', () => {
+    const cfg = config({
+      a: block('    ladder: [mig-1g.10gb, mig-2g.20gb]\n    maxReplicas: 1\n    dryRun: true\n'),
+      b: oneReplicaLadder,
+    });
+    const plans = decidePlans(cfg, [observed('a'), observed('b')]);
+    const result = decideInOrder(
+      plans.map((plan) => ({ plan, metrics: pressure })),
+      cfg.catalog,
+      onlyOne2g,
+      T0,
+    );
+    expect(summary(result.decisions)).toEqual([
+      { service: 'serving/a', action: 'hold', reason: 'dryRun', acts: false },
+      { service: 'serving/b', action: 'up', reason: 'sloPressure', acts: true },
+    ]);
+    expect(result.decisions[0]?.output.wouldAct).toEqual(
+      expect.objectContaining({ action: 'up', targetTier: 'mig-2g.20gb' }),
+    );
+  });
+
+  test('a failed metric query is "no data": it holds, never scales down', () => {
+    const cfg = config({ a: oneReplicaLadder });
+    const plans = decidePlans(cfg, [observed('a')]);
+    const failed = {
+      values: {},
+      failures: [
+        { metric: 'latency', errorClass: 'transient' as const, reason: 'timeout' as const, message: 'slow' },
+      ],
+    };
+    const result = decideInOrder(
+      [{ plan: plans[0] as DecidePlan, metrics: failed }],
+      cfg.catalog,
+      onlyOne2g,
+      T0,
+    );
+    expect(summary(result.decisions)).toEqual([
+      { service: 'serving/a', action: 'hold', reason: 'noData', acts: false },
+    ]);
+    expect(result.capacity).toEqual(onlyOne2g);
+  });
+
+  test('scale-outs claim replicas one by one until the tier runs out', () => {
+    const outOnly = block('    ladder: [mig-1g.10gb]\n    maxReplicas: 3\n');
+    const cfg = config({ a: outOnly, b: outOnly, c: outOnly });
+    const twoFree1g: CapacitySnapshot = {
+      nodes: [
+        { name: 'gpu-0', free: { [MIG1]: 1 } },
+        { name: 'gpu-1', free: { [MIG1]: 1 } },
+      ],
+    };
+    const plans = decidePlans(cfg, [observed('c'), observed('b'), observed('a')]);
+    const result = decideInOrder(
+      plans.map((plan) => ({ plan, metrics: pressure })),
+      cfg.catalog,
+      twoFree1g,
+      T0,
+    );
+    expect(summary(result.decisions)).toEqual([
+      { service: 'serving/a', action: 'out', reason: 'sloPressure', acts: true },
+      { service: 'serving/b', action: 'out', reason: 'sloPressure', acts: true },
+      { service: 'serving/c', action: 'hold', reason: 'noCapacity', acts: false },
+    ]);
+    expect(result.capacity.nodes.map((node) => node.free[MIG1])).toEqual([0, 0]);
+  });
+});
+
+test('serviceKey', () => {
+  expect(serviceKey('ns', 'svc')).toBe('ns/svc');
+});

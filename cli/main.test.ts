@@ -1,0 +1,197 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { jest } from '@jest/globals';
+
+// End to end: the real `k-siss` entry point, spawned through tsx, on temporary files.
+
+const MAIN = resolve('cli/main.ts');
+const ENV_VARS = ['METRICS_SCRAPE_INTERVAL', 'NAMESPACE', 'IGNORE_LIST', 'CONFIG_MAP_NAME', 'PROMETHEUS_URL'];
+
+function kSiss(args: readonly string[], stdin = ''): { code: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env };
+  for (const name of ENV_VARS) delete env[name];
+  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    input: stdin,
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const CONFIG_MAP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: autoscaler-config
+data:
+  gpt2: |
+    - name: tgi_request_metric
+      query: increase(tgi_request_mean_time_per_token_duration_sum{pod="%s"}[1m])/increase(tgi_request_mean_time_per_token_duration_count{pod="%s"}[1m])
+      slo: 0.5
+      scaleDownFactor: 0.5
+      scaleUpFactor: 1.5
+  llama-7b: |
+    metrics:
+      - name: ttft
+        query: histogram_quantile(0.9, sum by (le) (rate(ttft_bucket{pod=~"{{podRegex}}"}[1m])))
+        slo: 2
+        scaleUpFactor: 1.2
+        scaleDownFactor: 0.4
+    settings:
+      maxReplicas: 3
+`;
+
+const BAD_DATA_MAP = `gpt2:
+  - name: m
+    query: q
+    slo: -1
+    scaleupFactor: 1.5
+    scaleDownFactor: 0.5
+llama: |
+  - name: m
+    query: q{x="{{pods}}"}
+    slo: 1
+    scaleUpFactor: 1.5
+    scaleDownFactor: 0.5
+`;
+
+let dir: string;
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'k-siss-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+jest.setTimeout(120_000);
+
+describe('k-siss validate', () => {
+  it.each([
+    [
+      'a valid ConfigMap manifest',
+      () => file('ok.yaml', CONFIG_MAP),
+      0,
+      'ok: 2 service(s) (gpt2, llama-7b)\n',
+    ],
+    [
+      'a data map with bad blocks: one line per issue',
+      () => file('bad.yaml', BAD_DATA_MAP),
+      1,
+      [
+        'gpt2[0].slo = -1: must be > 0',
+        'gpt2[0].scaleUpFactor = (missing): required',
+        'gpt2[0].scaleupFactor = 1.5: unknown field (did you mean "scaleUpFactor"?)',
+        'llama[0].query = "q{x=\\"{{pods}}\\"}": unknown placeholder {{pods}} (known: %s, {{namespace}}, {{service}}, {{revision}}, {{pod}}, {{podRegex}})',
+        '',
+      ].join('\n'),
+    ],
+    ['an unreadable file', () => join(dir, 'missing.yaml'), 2, ''],
+  ] as const)('%s', (_name, path, code, stdout) => {
+    const result = kSiss(['validate', path()]);
+    expect(result.code).toBe(code);
+    expect(result.stdout).toBe(stdout);
+  });
+
+  it('exits 2 on bad usage', () => {
+    expect(kSiss(['validate']).code).toBe(2);
+  });
+});
+
+describe('k-siss explain', () => {
+  it('prints the decision with its reason and signals', () => {
+    const result = kSiss([
+      'explain',
+      '--config',
+      file('cm.yaml', CONFIG_MAP),
+      '--service',
+      'gpt2',
+      '--state',
+      '{"tier":"mig-1g.10gb","readyReplicas":1}',
+      '--metrics',
+      '{"tgi_request_metric":0.9}',
+      '--capacity',
+      '{"nodes":[{"name":"n1","free":{"nvidia.com/mig-2g.20gb":1}}]}',
+      '--now',
+      '2026-11-23T07:00:00Z',
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      service: 'gpt2',
+      nowMs: Date.parse('2026-11-23T07:00:00Z'),
+      decision: {
+        action: 'up',
+        targetTier: 'mig-2g.20gb',
+        reason: 'sloPressure',
+        message: 'sloPressure: tgi_request_metric = 0.9 > 0.75: up from mig-1g.10gb to mig-2g.20gb',
+      },
+      recommendation: { atMs: Date.parse('2026-11-23T07:00:00Z'), tier: 'mig-2g.20gb', replicas: 1 },
+      signals: [
+        {
+          name: 'tgi_request_metric',
+          value: 0.9,
+          direction: 'lowerIsBetter',
+          upThreshold: 0.75,
+          downThreshold: 0.25,
+          state: 'pressure',
+        },
+      ],
+    });
+  });
+
+  it('names the field of a bad --state and exits 2', () => {
+    const result = kSiss([
+      'explain',
+      '--config',
+      file('cm2.yaml', CONFIG_MAP),
+      '--service',
+      'gpt2',
+      '--state',
+      '{"tier":"mig-1g.10gb","readyReplicas":"two"}',
+      '--metrics',
+      '{}',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('--state.readyReplicas = "two": must be a number\n');
+  });
+});
+
+describe('k-siss decide', () => {
+  it('writes one decision line per input line, and an error line naming the line and field', () => {
+    const lines = [
+      '{"service":"gpt2","state":{"tier":"mig-2g.20gb","readyReplicas":2,"recommendations":[{"atMs":100000,"tier":"mig-2g.20gb","replicas":1}]},"metrics":{"tgi_request_metric":0.1},"now":1000000}',
+      '{"service":"llama-7b","state":{"tier":"mig-3g.40gb","readyReplicas":1},"metrics":{"ttft":null},"now":"2026-11-23T07:00:00Z"}',
+      '{"service":"gpt2","state":{"tier":"mig-2g.20gb","readyReplicas":1},"metrics":{"tgi_request_metric":"fast"},"now":1000}',
+    ];
+    const result = kSiss(['decide', '--config', file('cm3.yaml', CONFIG_MAP)], `${lines.join('\n')}\n`);
+    expect(result.code).toBe(1);
+    const out = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(out).toHaveLength(3);
+    expect(out[0]).toMatchObject({
+      line: 1,
+      service: 'gpt2',
+      nowMs: 1000000,
+      decision: { action: 'in', targetReplicas: 1, reason: 'slack' },
+    });
+    expect(out[1]).toMatchObject({
+      line: 2,
+      service: 'llama-7b',
+      decision: { action: 'hold', reason: 'noData' },
+      signals: [{ name: 'ttft', value: null, state: 'noData' }],
+    });
+    expect(out[2]).toEqual({
+      line: 3,
+      error: 'metrics.tgi_request_metric = "fast": must be a number, null (no data), "NaN", "+Inf" or "-Inf"',
+    });
+  });
+});

@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
+import type {
+  ActDecision,
+  ObservedService,
+  PersistedServiceState,
+  ServiceActuator,
+  ServiceConfig,
+} from '../autoscaler/index.js';
+import {
+  createConfigWatch,
+  createController,
+  createLogger,
+  formatIssue,
+  logLevelFromEnv,
+  parseConfig,
+  systemClock,
+} from '../autoscaler/index.js';
+import type { LogLevel } from '../autoscaler/index.js';
+import {
+  apiServerCheck,
+  configLoadedCheck,
+  createControllerMetrics,
+  loopProgressCheck,
+  Registry,
+  startMetricsServer,
+} from '../exporter/index.js';
+import type { TierCatalog } from '../gpu-registry/index.js';
+import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
+import { createKnativeActuator } from '../knative/index.js';
+import { createLeaderElector } from '../leader/index.js';
+import { createPrometheusMetricsSource } from '../prometheus/index.js';
+
+/** Flags of `k-siss run`. */
+export interface RunOptions {
+  readonly kubeconfig?: string;
+  readonly namespace?: string;
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  readonly once: boolean;
+  readonly intervalSeconds?: number;
+  readonly leaderElect: boolean;
+  readonly leaseName: string;
+  readonly logLevel?: LogLevel;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`--metrics-port = ${JSON.stringify(value)}: must be an integer 0..65535`);
+  }
+  return port;
+}
+
+function parseInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError(`--interval-seconds = ${JSON.stringify(value)}: must be a number > 0`);
+  }
+  return seconds;
+}
+
+function parseLevel(value: string): LogLevel {
+  try {
+    return logLevelFromEnv(value);
+  } catch {
+    throw new InvalidArgumentError(
+      `--log-level = ${JSON.stringify(value)}: must be one of error, warn, info, debug`,
+    );
+  }
+}
+
+/** Loads `--kubeconfig`, else `$KUBECONFIG`, else the in-cluster service account. */
+export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (file !== undefined) kubeConfig.loadFromFile(file);
+  else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromCluster();
+  return kubeConfig;
+}
+
+/** A ServiceActuator that follows the catalog in force (the `_tiers` key can change it live). */
+function liveActuator(kubeConfig: KubeConfig, catalogNow: () => TierCatalog): ServiceActuator {
+  let built: { catalog: TierCatalog; actuator: ServiceActuator } | undefined;
+  const current = (): ServiceActuator => {
+    const catalog = catalogNow();
+    if (built?.catalog !== catalog) {
+      built = {
+        catalog,
+        actuator: createKnativeActuator(kubeConfig, {
+          catalog,
+          clock: systemClock,
+          component: 'k-siss-autoscaler',
+        }),
+      };
+    }
+    return built.actuator;
+  };
+  return {
+    list: (namespace: string) => current().list(namespace),
+    act: (service: ObservedService, decision: ActDecision, config: ServiceConfig) =>
+      current().act(service, decision, config),
+    resume: (service: ObservedService, config: ServiceConfig) => current().resume(service, config),
+    saveState: (service: ObservedService, state: PersistedServiceState) =>
+      current().saveState(service, state),
+    event: (service: ObservedService, type: 'Normal' | 'Warning', reason: string, message: string) =>
+      current().event(service, type, reason, message),
+  };
+}
+
+/**
+ * Runs the controller until SIGTERM/SIGINT (or one tick with `once`); returns the process exit code.
+ * Exit codes: 0 clean shutdown (or a complete `--once` tick), 1 a failure (or an incomplete `--once` tick:
+ * no config, a namespace that could not be listed, a service that failed), 2 bad environment.
+ */
+export async function runController(
+  options: RunOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const logger = createLogger({
+    level: options.logLevel ?? logLevelFromEnv(env.LOG_LEVEL),
+    defaultMeta: { component: 'k-siss' },
+  });
+  const parseEnv = { ...env, ...(options.namespace !== undefined ? { NAMESPACE: options.namespace } : {}) };
+  const initial = parseConfig({}, parseEnv);
+  if (initial.config === undefined) {
+    for (const issue of initial.issues) logger.error('invalid environment', { issue: formatIssue(issue) });
+    return 2;
+  }
+  const { configMapName, configMapNamespace } = initial.config.global;
+  const kubeConfig = loadKubeConfig(options.kubeconfig, env);
+  const clock = systemClock;
+  const stopping = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info('shutting down', { signal });
+    stopping.abort();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  const registry = new Registry();
+  const metrics = createControllerMetrics(registry);
+  const configWatch = createConfigWatch({
+    kubeConfig,
+    name: configMapName,
+    namespace: configMapNamespace,
+    env: parseEnv,
+    logger,
+    metrics,
+    sleep: clock.sleep,
+  });
+  const capacity = createCapacityCache(kubeConfig, { sleep: clock.sleep, log: logger });
+  const actuator = liveActuator(kubeConfig, () => configWatch.current()?.catalog ?? DEFAULT_CATALOG);
+
+  let isLeader: (() => boolean) | undefined;
+  let elector: Promise<void> | undefined;
+  if (options.leaderElect) {
+    const identity = `${env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+    const leader = createLeaderElector({
+      kubeConfig,
+      namespace: configMapNamespace,
+      leaseName: options.leaseName,
+      identity,
+      clock,
+      onStartedLeading: () => {
+        logger.info('started leading', { lease: `${configMapNamespace}/${options.leaseName}`, identity });
+        metrics.setLeader(true);
+      },
+      onStoppedLeading: () => {
+        logger.warn('stopped leading', { lease: `${configMapNamespace}/${options.leaseName}`, identity });
+        metrics.setLeader(false);
+      },
+      onNewLeader: (holder) => logger.info('another replica leads', { holder }),
+      onError: (error) => logger.warn('leader election error', { error: String(error) }),
+    });
+    isLeader = () => leader.isLeader();
+    metrics.setLeader(false);
+    elector = leader.run(stopping.signal);
+  } else {
+    metrics.setLeader(true);
+  }
+
+  const controller = createController({
+    clock,
+    logger,
+    config: configWatch,
+    capacity,
+    actuator,
+    metrics,
+    metricsSource: (global) =>
+      createPrometheusMetricsSource({
+        url: global.prometheusUrl,
+        timeoutMs: global.prometheusTimeoutMs,
+        headers: global.prometheusHeaders,
+        maxConcurrentQueries: Math.max(1, global.maxConcurrentServices) * 2,
+        onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
+      }),
+    ...(isLeader !== undefined ? { isLeader } : {}),
+    ...(options.intervalSeconds !== undefined ? { intervalMs: options.intervalSeconds * 1000 } : {}),
+  });
+
+  const intervalMs = (): number =>
+    options.intervalSeconds !== undefined
+      ? options.intervalSeconds * 1000
+      : (configWatch.current()?.global.intervalSeconds ?? 10) * 1000;
+  const server = await startMetricsServer({
+    registry,
+    host: options.metricsHost,
+    port: options.metricsPort,
+    livenessChecks: [loopProgressCheck(() => controller.lastTickAtMs(), clock.now, 60_000)],
+    readinessChecks: [
+      configLoadedCheck(() => configWatch.current() !== undefined),
+      apiServerCheck(kubeConfig),
+      {
+        name: 'capacity',
+        check: () =>
+          capacity.isSynced()
+            ? { ok: true }
+            : { ok: false, reason: 'capacityNotSynced', message: 'node/pod watches not listed yet' },
+      },
+    ],
+  });
+  logger.info('k-siss controller starting', {
+    configMap: `${configMapNamespace}/${configMapName}`,
+    metricsUrl: server.url,
+    leaderElect: options.leaderElect,
+    once: options.once,
+    intervalMs: intervalMs(),
+  });
+
+  let code = 0;
+  try {
+    await Promise.all([configWatch.start(), capacity.start()]);
+    if (options.once) {
+      const report = await controller.tick(stopping.signal);
+      logger.info('tick report', { report });
+      // A single tick that could not see or handle everything is a failure for scripts.
+      const incomplete =
+        report.kind === 'skipped'
+          ? report.reason !== 'notLeader'
+          : report.listFailures.length > 0 || report.services.some((service) => service.kind === 'failed');
+      if (incomplete) code = 1;
+    } else if (!stopping.signal.aborted) {
+      await controller.run(stopping.signal);
+    }
+  } catch (error) {
+    logger.error('controller failed', { error: error instanceof Error ? error.message : String(error) });
+    code = 1;
+  } finally {
+    stopping.abort();
+    await elector;
+    await Promise.allSettled([configWatch.stop(), capacity.stop(), server.close()]);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    logger.info('k-siss controller stopped', { exitCode: code });
+  }
+  return code;
+}
+
+/** Adds `k-siss run` to the command line program. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'run the autoscaler controller against a cluster (in-cluster config unless --kubeconfig or KUBECONFIG)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig file (default: $KUBECONFIG, else the in-cluster service account)',
+    )
+    .option(
+      '--namespace <ns>',
+      'namespace of the ConfigMap and of the services (default: $NAMESPACE or "default")',
+    )
+    .option('--metrics-port <n>', 'port of /metrics, /healthz and /readyz', parsePort, 8080)
+    .option('--metrics-host <host>', 'bind address of the metrics server (0.0.0.0 in a pod)', '127.0.0.1')
+    .option('--once', 'run a single tick and exit', false)
+    .option(
+      '--interval-seconds <s>',
+      'tick interval, overriding the config (e.g. 1 for tests)',
+      parseInterval,
+    )
+    .option('--leader-elect', 'take part in leader election through a Lease; only the leader acts', false)
+    .option('--lease-name <name>', 'name of the leader election Lease', 'k-siss-autoscaler')
+    .option('--log-level <level>', 'error, warn, info or debug (default: $LOG_LEVEL or info)', parseLevel)
+    .action(async (options: RunOptions) => {
+      const code = await runController(options);
+      process.exitCode = code;
+      // Lingering sockets (watches being torn down) must not keep a stopped controller alive.
+      setTimeout(() => process.exit(code), 5000).unref();
+    });
+}

@@ -1,0 +1,236 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import { parseModel, type LlmModel } from '../service-model/index.js';
+import {
+  DEFAULT_KSISS_CONFIG_URL,
+  DEFAULT_SLO,
+  POLICY_NAMES,
+  parseKsissSimConfig,
+  parseTopology,
+  readTraceFile,
+  renderReport,
+  runPolicies,
+  type PolicyName,
+  type SimTopology,
+  type SimulationSummary,
+} from '../simulator/index.js';
+
+/** Options as commander hands them over (strings; validated here). */
+interface RawOptions {
+  readonly trace?: string;
+  readonly policy: string;
+  readonly config?: string;
+  readonly model?: string;
+  readonly topology?: string;
+  readonly sloTtftMs?: string;
+  readonly sloTtftPerTokenMs?: string;
+  readonly sloTpotMs?: string;
+  readonly format: string;
+  readonly report?: string;
+  readonly seed: string;
+}
+
+class UsageError extends Error {}
+
+function positiveNumber(flag: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new UsageError(`${flag} = ${JSON.stringify(raw)}: must be a number ${allowZero ? '>= 0' : '> 0'}`);
+  }
+  return value;
+}
+
+function readText(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `${flag} ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+}
+
+function policiesOf(raw: string): PolicyName[] {
+  if (raw === 'all') return [...POLICY_NAMES];
+  const names = raw.split(',').map((n) => n.trim());
+  const known: readonly string[] = POLICY_NAMES;
+  const bad = names.filter((n) => !known.includes(n));
+  if (bad.length > 0 || names.length === 0) {
+    throw new UsageError(
+      `--policy = ${JSON.stringify(raw)}: unknown policy ${bad.map((b) => JSON.stringify(b)).join(', ')} (known: ${POLICY_NAMES.join(', ')}, or all)`,
+    );
+  }
+  return names as PolicyName[];
+}
+
+function modelOf(path: string | undefined): LlmModel | undefined {
+  if (path === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = load(readText('--model', path));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--model ${path}: invalid JSON/YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const parsed = parseModel(data);
+  if (!parsed.ok) throw new UsageError(`--model ${path}: ${parsed.message}`);
+  return parsed.model;
+}
+
+function topologyOf(path: string | undefined): SimTopology | undefined {
+  if (path === undefined) return undefined;
+  const parsed = parseTopology(readText('--topology', path), `--topology ${path}`);
+  if (!parsed.ok) throw new UsageError(parsed.message);
+  return parsed.topology;
+}
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** A plain-text table of summaries. */
+export function formatSummaryTable(summaries: readonly SimulationSummary[]): string {
+  const header = [
+    'policy',
+    'SLO att.',
+    'TTFT p50',
+    'TTFT p99',
+    'TPOT p50',
+    'TPOT p99',
+    'GPU-h',
+    'actions',
+    'migr.',
+    'osc.',
+  ];
+  const rows = summaries.map((s) => [
+    s.policy,
+    `${(s.sloAttainment * 100).toFixed(2)}%`,
+    fmt(s.ttftP50Ms),
+    fmt(s.ttftP99Ms),
+    fmt(s.tpotP50Ms, 1),
+    fmt(s.tpotP99Ms, 1),
+    fmt(s.gpuHours, 3),
+    String(s.actions),
+    String(s.migrations),
+    String(s.oscillations),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+async function simulateAction(raw: RawOptions): Promise<void> {
+  if (raw.trace === undefined) throw new UsageError('--trace FILE is required');
+  if (raw.format !== 'table' && raw.format !== 'json') {
+    throw new UsageError(`--format = ${JSON.stringify(raw.format)}: must be table or json`);
+  }
+  if (!/^\d+$/.test(raw.seed))
+    throw new UsageError(`--seed = ${JSON.stringify(raw.seed)}: must be a whole number >= 0`);
+  const policies = policiesOf(raw.policy);
+  const slo = {
+    ttftMs: positiveNumber('--slo-ttft-ms', raw.sloTtftMs, DEFAULT_SLO.ttftMs),
+    ttftPerPromptTokenMs: positiveNumber(
+      '--slo-ttft-per-token-ms',
+      raw.sloTtftPerTokenMs,
+      DEFAULT_SLO.ttftPerPromptTokenMs,
+      true,
+    ),
+    tpotMs: positiveNumber('--slo-tpot-ms', raw.sloTpotMs, DEFAULT_SLO.tpotMs),
+  };
+  const model = modelOf(raw.model);
+  const topology = topologyOf(raw.topology);
+  const configText =
+    raw.config === undefined
+      ? readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8')
+      : readText('--config', raw.config);
+  const ksiss = parseKsissSimConfig(
+    configText,
+    raw.config === undefined ? 'default k-siss config' : `--config ${raw.config}`,
+    slo,
+    {
+      fillSlo: raw.config === undefined,
+    },
+  );
+  if (!ksiss.ok) throw new UsageError(ksiss.message);
+  const trace = await readTraceFile(raw.trace);
+  if (!trace.ok) throw new UsageError(`--trace ${raw.trace}: ${trace.message}`);
+
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        { format: 'simulate {policy} [{bar}] {percentage}%', stream: process.stderr, hideCursor: true },
+        Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(policies.length * 100, 0, { policy: policies[0] ?? '' });
+  const results = runPolicies({
+    trace: trace.trace,
+    policies,
+    slo,
+    seed: Number(raw.seed),
+    ksiss: ksiss.value,
+    ...(model === undefined ? {} : { model }),
+    ...(topology === undefined ? {} : { topology }),
+    onProgress: (policy, fraction) =>
+      bar?.update(policies.indexOf(policy) * 100 + Math.round(fraction * 100), { policy }),
+  });
+  bar?.update(policies.length * 100);
+  bar?.stop();
+  const summaries = results.map((r) => r.summary);
+  process.stdout.write(
+    raw.format === 'json' ? JSON.stringify(summaries, null, 2) + '\n' : formatSummaryTable(summaries),
+  );
+  if (raw.report !== undefined) {
+    const report = await renderReport(results, slo);
+    try {
+      mkdirSync(raw.report, { recursive: true });
+      for (const chart of report.charts) writeFileSync(join(raw.report, chart.file), chart.svg);
+      writeFileSync(join(raw.report, 'index.html'), report.html);
+      for (const r of results) {
+        writeFileSync(
+          join(raw.report, `${r.summary.trace}-${r.summary.policy}.json`),
+          JSON.stringify(r.summary, null, 2) + '\n',
+        );
+      }
+    } catch (error) {
+      throw new UsageError(
+        `--report ${raw.report}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+    process.stderr.write(`report: ${join(raw.report, 'index.html')}\n`);
+  }
+}
+
+/** Registers `k-siss simulate`: replays a trace through k-siss and the baselines on the simulated cluster. */
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      'replay an LLM request trace (Azure CSV or Mooncake JSONL) through k-siss and baseline autoscalers',
+    )
+    .option('--trace <file>', 'trace file (format detected)')
+    .option('--policy <name>', `policy, comma-separated list, or all (${POLICY_NAMES.join(', ')})`, 'all')
+    .option('--config <file>', 'k-siss ConfigMap (default: simulator/k-siss-sim-config.yaml)')
+    .option('--model <file>', 'LLM model overrides (JSON/YAML; see service-model/MODEL.md)')
+    .option('--topology <file>', 'simulated cluster nodes (local-cluster topology.yaml shape)')
+    .option('--slo-ttft-ms <n>', `TTFT target base, ms (default ${DEFAULT_SLO.ttftMs})`)
+    .option(
+      '--slo-ttft-per-token-ms <n>',
+      `TTFT allowance per prompt token, ms (default ${DEFAULT_SLO.ttftPerPromptTokenMs})`,
+    )
+    .option('--slo-tpot-ms <n>', `TPOT target, ms (default ${DEFAULT_SLO.tpotMs})`)
+    .option('--format <format>', 'table or json', 'table')
+    .option('--report <dir>', 'write an HTML report with SVG charts to this directory')
+    .option('--seed <n>', 'seed of the simulated randomness (pod start times)', '1')
+    .action(async (options: RawOptions) => {
+      try {
+        await simulateAction(options);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        process.stderr.write(`k-siss simulate: ${error.message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}

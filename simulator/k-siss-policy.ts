@@ -1,0 +1,116 @@
+import {
+  REQUEST_RATE_METRIC,
+  decideScale,
+  recordRecommendation,
+  type Decision,
+  type MetricValues,
+  type PersistedServiceState,
+  type Recommendation,
+  type ServiceConfig,
+} from '../autoscaler/index.js';
+import type { TierCatalog } from '../gpu-registry/index.js';
+import { SIMULATED_SERIES, type SimulatedSeriesName } from './observations.js';
+import type { PolicyAction, ServiceView, SimPolicy } from './policy.js';
+
+/** Checks that every metric of a service block names a simulated series; the problems, if any. */
+export function unknownSimulatedMetrics(config: ServiceConfig): string[] {
+  const known = Object.keys(SIMULATED_SERIES);
+  return config.metrics
+    .filter((m) => !known.includes(m.name))
+    .map(
+      (m) =>
+        `${config.service}: metric name = ${JSON.stringify(m.name)}: the simulator has no such series (known: ${known.join(', ')})`,
+    );
+}
+
+/**
+ * The k-siss policy under simulation: the core's `decideScale` on every tick, fed with the simulated
+ * Prometheus values (metric `name` selects the series) and the simulated free capacity; the history is
+ * kept with the core's `recordRecommendation`, the cooldown stamped when an action started (as the
+ * control loop's `nextState` does).
+ */
+export function ksissPolicy(
+  config: ServiceConfig,
+  catalog: TierCatalog,
+  intervalSeconds: number,
+  name = 'k-siss',
+): SimPolicy {
+  const problems = unknownSimulatedMetrics(config);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const settings = config.settings;
+  const minIndex =
+    settings.minTier === undefined ? 0 : Math.max(0, settings.ladder.indexOf(settings.minTier));
+  const initialTier = settings.ladder[minIndex];
+  if (initialTier === undefined) throw new Error(`${config.service}: settings.ladder is empty`);
+  let state: PersistedServiceState = { recommendations: [] };
+  let lastRecommendation: Recommendation | undefined;
+  let lastDecision: Decision | undefined;
+  return {
+    name,
+    tickMs: Math.round(intervalSeconds * 1000),
+    initial: { tier: initialTier, replicas: settings.minReplicas },
+    migrationStyle: 'planned',
+    migration: settings.migration,
+    warmStart(initial) {
+      state = { recommendations: [{ atMs: 0, tier: initial.tier, replicas: initial.replicas }] };
+    },
+    decide(view: ServiceView): PolicyAction {
+      const metrics: Record<string, number> = { [REQUEST_RATE_METRIC]: view.metrics.request_rate };
+      for (const m of config.metrics) metrics[m.name] = view.metrics[m.name as SimulatedSeriesName];
+      const out = decideScale({
+        config,
+        catalog,
+        observation: {
+          tier: view.tier,
+          readyReplicas: view.readyReplicas,
+          migrationInFlight: view.migrationInFlight,
+          recommendations: state.recommendations,
+          ...(state.lastActionAtMs === undefined ? {} : { lastActionAtMs: state.lastActionAtMs }),
+          ...(state.lastAction === undefined ? {} : { lastAction: state.lastAction }),
+          tierBackoffUntilMs: view.tierBackoffUntilMs,
+        },
+        metrics: metrics as MetricValues,
+        capacity: view.capacity,
+        nowMs: view.nowMs,
+      });
+      lastRecommendation = out.recommendation;
+      lastDecision = out.decision;
+      const d = out.decision;
+      switch (d.action) {
+        case 'hold':
+          return { kind: 'hold', reason: d.reason, message: d.message };
+        case 'up':
+        case 'down':
+          return {
+            kind: 'migrate',
+            tier: d.targetTier,
+            replicas: Math.max(1, view.readyReplicas),
+            reason: d.reason,
+            message: d.message,
+          };
+        case 'out':
+        case 'in':
+          return { kind: 'scale', replicas: d.targetReplicas, reason: d.reason, message: d.message };
+      }
+    },
+    acted(view, _action, started) {
+      const recommendations =
+        lastRecommendation === undefined
+          ? state.recommendations
+          : recordRecommendation(state.recommendations, lastRecommendation, settings);
+      const startedAction =
+        started && lastDecision !== undefined && lastDecision.action !== 'hold'
+          ? lastDecision.action
+          : undefined;
+      state = {
+        recommendations,
+        ...(startedAction !== undefined
+          ? { lastAction: startedAction, lastActionAtMs: view.nowMs }
+          : {
+              ...(state.lastAction === undefined ? {} : { lastAction: state.lastAction }),
+              ...(state.lastActionAtMs === undefined ? {} : { lastActionAtMs: state.lastActionAtMs }),
+            }),
+      };
+    },
+  };
+}
