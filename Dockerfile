@@ -23,7 +23,10 @@ COPY service-model ./service-model
 COPY simulator ./simulator
 COPY local-cluster ./local-cluster
 COPY cli ./cli
-RUN npm run build
+# Data files go next to the code that reads them (tsc emits only the compiled .ts).
+RUN npm run build \
+ && find autoscaler gpu-registry prometheus knative exporter leader policy service-model simulator cli \
+      -type f \( -name '*.yaml' -o -name '*.json' \) -exec cp --parents {} dist/ \;
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -37,7 +40,6 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist ./dist
 COPY --chown=root:root package.json ./
-COPY --chown=root:root exporter/grafana-dashboard.json policy/crd.yaml ./share/
 # Files belong to root and are read-only for the process; it runs as `node` (1000:1000).
 USER 1000:1000
 EXPOSE 8080

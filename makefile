@@ -1,7 +1,8 @@
 # K-SISS autoscaler. `make help` lists the targets.
 # Image: override with `make build push IMAGE=registry.example.com/k-siss-autoscaler:1.2.3`.
-IMAGE ?= ghcr.io/k-siss/k-siss-autoscaler:0.1.0
-NAMESPACE ?= k-siss-system
+# The image configuration.yaml names; `make deploy IMAGE=...` substitutes it before applying.
+MANIFEST_IMAGE := ghcr.io/k-siss/k-siss-autoscaler:0.1.0
+IMAGE ?= $(MANIFEST_IMAGE)
 KSISS_CACHE ?= $(HOME)/.cache/k-siss
 # kubectl: the one built for the local cluster if present, else the one on PATH. Without any kubectl,
 # deploy/undeploy use our own server-side-apply script (demo/apply-manifests.ts) with the current kubeconfig.
@@ -24,12 +25,12 @@ build: ## build the container image $(IMAGE) (needs a Docker engine)
 push: ## push $(IMAGE)
 	docker push $(IMAGE)
 
-deploy: ## apply the policy CRD and configuration.yaml (server-side apply), then set the image to $(IMAGE)
+deploy: ## apply the policy CRD and configuration.yaml with image $(IMAGE) (server-side apply; idempotent)
 ifneq ($(strip $(KUBECTL)),)
 	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
 	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io
-	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f configuration.yaml
-	$(KUBECTL) -n $(NAMESPACE) set image deployment/k-siss-autoscaler autoscaler=$(IMAGE)
+	sed 's|image: $(MANIFEST_IMAGE)|image: $(IMAGE)|' configuration.yaml \
+	  | $(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f -
 else
 	$(TSX) demo/apply-manifests.ts apply --image $(IMAGE) $(MANIFESTS)
 endif

@@ -1,4 +1,4 @@
-import type { KubeConfig, KubernetesListObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { CoreV1Api, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Environment } from './config.js';
 import { formatIssue, parseConfig } from './config.js';
@@ -86,10 +86,7 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
   const informer = new ListWatch<V1ConfigMap>(
     `/api/v1/namespaces/${namespace}/configmaps`,
     new Watch(kubeConfig),
-    () =>
-      core.listNamespacedConfigMap({ namespace, fieldSelector }) as Promise<
-        KubernetesListObject<V1ConfigMap>
-      >,
+    () => core.listNamespacedConfigMap({ namespace, fieldSelector }),
     false,
     undefined,
     fieldSelector,

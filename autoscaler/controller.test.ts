@@ -1,9 +1,11 @@
 import type { CapacitySnapshot } from '../gpu-registry/index.js';
 import { DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { parseConfig } from './config.js';
-import type { DecidePlan, ServicePlan } from './controller.js';
+import type { DecidePlan, Reservation, ServicePlan } from './controller.js';
 import {
+  applyReservations,
   configFor,
+  liveReservations,
   decideInOrder,
   planServices,
   podsNeeded,
@@ -271,6 +273,77 @@ describe('decideInOrder: capacity claiming', () => {
       { service: 'serving/c', action: 'hold', reason: 'noCapacity', acts: false },
     ]);
     expect(result.capacity.nodes.map((node) => node.free[MIG1])).toEqual([0, 0]);
+  });
+});
+
+describe('reservations of actions whose pods may not be visible yet', () => {
+  const cfg = config({ a: oneReplicaLadder, b: oneReplicaLadder, m: oneReplicaLadder });
+  const tier2g = cfg.catalog.get('mig-2g.20gb');
+  const tier1g = cfg.catalog.get('mig-1g.10gb');
+  if (tier2g === undefined || tier1g === undefined) throw new Error('catalog');
+  const up = (key: string, untilMs = T0 + 60_000): Reservation => ({
+    key,
+    action: 'up',
+    tier: tier2g,
+    pods: 1,
+    untilMs,
+  });
+  const out = (key: string, targetReplicas: number): Reservation => ({
+    key,
+    action: 'out',
+    tier: tier1g,
+    pods: 1,
+    targetReplicas,
+    untilMs: T0 + 60_000,
+  });
+  const plans = planServices(cfg, [
+    observed('m', { migrationInFlight: true }),
+    observed('a'),
+    observed('b', { readyReplicas: 2 }),
+  ]);
+  const cases: ReadonlyArray<{ name: string; reservations: Reservation[]; want: string[] }> = [
+    {
+      name: 'a tier move is held while its migration is in flight',
+      reservations: [up('serving/m')],
+      want: ['serving/m'],
+    },
+    { name: 'a tier move ends with its migration', reservations: [up('serving/a')], want: [] },
+    { name: 'a deadline ends it anyway', reservations: [up('serving/m', T0)], want: [] },
+    { name: 'a service that disappeared', reservations: [up('serving/gone')], want: [] },
+    {
+      name: 'scale-out held until the replicas are ready',
+      reservations: [out('serving/b', 3)],
+      want: ['serving/b'],
+    },
+    { name: 'scale-out done', reservations: [out('serving/b', 2)], want: [] },
+  ];
+  test.each(cases)('$name', ({ reservations, want }) => {
+    expect(liveReservations(reservations, plans, T0).map((r) => r.key)).toEqual(want);
+  });
+
+  test('reserved pods are taken out of the snapshot before anyone is decided', () => {
+    const snapshot: CapacitySnapshot = { nodes: [{ name: 'gpu-0', free: { [MIG1]: 2, [MIG2]: 1 } }] };
+    const left = applyReservations(snapshot, [up('serving/m'), out('serving/b', 3)]);
+    expect(left.nodes[0]?.free).toEqual({ [MIG1]: 1, [MIG2]: 0 });
+    // With the slice reserved, the next service under pressure holds instead of being promised it.
+    const decidePlan = plans.find(
+      (plan): plan is DecidePlan => plan.kind === 'decide' && plan.key === 'serving/a',
+    );
+    if (decidePlan === undefined) throw new Error('no plan');
+    const result = decideInOrder(
+      [{ plan: decidePlan, metrics: { values: { latency: 2 }, failures: [] } }],
+      cfg.catalog,
+      left,
+      T0,
+    );
+    expect(result.decisions[0]?.decision).toEqual(
+      expect.objectContaining({ action: 'hold', reason: 'noCapacity' }),
+    );
+  });
+
+  test('a reservation that no longer fits is already counted by the cache', () => {
+    const full: CapacitySnapshot = { nodes: [{ name: 'gpu-0', free: { [MIG2]: 0 } }] };
+    expect(applyReservations(full, [up('serving/m')])).toEqual(full);
   });
 });
 

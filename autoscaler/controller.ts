@@ -166,6 +166,52 @@ export function podsNeeded(
 }
 
 /**
+ * Pods an action was started for but that the capacity cache may not show yet (Knative creates them a
+ * moment after the Service is patched): held until the change is over, so the next tick cannot promise
+ * the same units to another service. Once the pods exist they are counted twice until the reservation
+ * ends, which errs on the safe side (a service waits rather than getting a slice that is taken).
+ */
+export interface Reservation {
+  readonly key: string;
+  readonly action: ActDecision['action'];
+  readonly tier: GpuTier;
+  readonly pods: number;
+  /** For `out`: the replica count that ends the reservation. */
+  readonly targetReplicas?: number;
+  readonly untilMs: number;
+}
+
+/** The reservations still needed given this tick's plans (pure). */
+export function liveReservations(
+  reservations: readonly Reservation[],
+  plans: readonly ServicePlan[],
+  nowMs: number,
+): Reservation[] {
+  const byKey = new Map(plans.map((plan) => [plan.key, plan]));
+  return reservations.filter((reservation) => {
+    const plan = byKey.get(reservation.key);
+    if (plan === undefined || plan.kind === 'skip' || nowMs >= reservation.untilMs) return false;
+    if (reservation.action === 'out') {
+      return plan.service.readyReplicas < (reservation.targetReplicas ?? Number.POSITIVE_INFINITY);
+    }
+    // A tier move is over once no migration is in flight (finished or rolled back).
+    return plan.kind === 'resume';
+  });
+}
+
+/** Takes the reserved pods out of a snapshot; a reservation that no longer fits is already counted. */
+export function applyReservations(
+  capacity: CapacitySnapshot,
+  reservations: readonly Reservation[],
+): CapacitySnapshot {
+  let left = capacity;
+  for (const reservation of reservations) {
+    left = claim(left, reservation.tier, reservation.pods) ?? left;
+  }
+  return left;
+}
+
+/**
  * Decides every service in the order given (stable: `namespace/name`) on one capacity snapshot. Each
  * action that needs new pods claims them before the next service is decided, so the next one sees only
  * what is left; an action whose pods no longer fit becomes `hold/noCapacity`.
@@ -340,6 +386,7 @@ export function createController(deps: ControllerDeps): Controller {
   const lastListError = new Map<string, string>();
   const lastMetricFailure = new Map<string, string>();
   const exported = new Set<string>();
+  let reservations: Reservation[] = [];
 
   const sourceFor = (global: GlobalSettings): MetricsSource => {
     const key = JSON.stringify([global.prometheusUrl, global.prometheusTimeoutMs, global.prometheusHeaders]);
@@ -445,7 +492,12 @@ export function createController(deps: ControllerDeps): Controller {
     return { key: plan.key, kind: 'resumed', result };
   }
 
-  async function carryOut(planned: PlannedDecision, metricFailures: readonly MetricFailure[], nowMs: number) {
+  async function carryOut(
+    planned: PlannedDecision,
+    metricFailures: readonly MetricFailure[],
+    nowMs: number,
+    catalog: TierCatalog,
+  ) {
     const { plan, decision, act } = planned;
     const { service, config } = plan;
     const fields = { namespace: service.namespace, service: service.name };
@@ -457,6 +509,17 @@ export function createController(deps: ControllerDeps): Controller {
         result = actuationFailure(error);
       }
       if (actionStarted(result)) {
+        const needed = podsNeeded(act, plan.observation, catalog);
+        if (needed !== undefined) {
+          reservations.push({
+            key: plan.key,
+            action: act.action,
+            tier: needed.tier,
+            pods: needed.pods,
+            ...(act.action === 'out' ? { targetReplicas: act.targetReplicas } : {}),
+            untilMs: nowMs + config.settings.migration.readyTimeoutSeconds * 1000,
+          });
+        }
         // The decision's Normal event is recorded by the actuator as it acts (with the same reason and message).
         logger.info('action started', {
           ...fields,
@@ -659,8 +722,10 @@ export function createController(deps: ControllerDeps): Controller {
     }
 
     // Decide in a stable order on one snapshot, claiming capacity as we go.
-    const capacity = deps.capacity.snapshot();
-    deps.metrics?.setFreeCapacity(capacity);
+    const observedCapacity = deps.capacity.snapshot();
+    deps.metrics?.setFreeCapacity(observedCapacity);
+    reservations = liveReservations(reservations, plans, nowMs);
+    const capacity = applyReservations(observedCapacity, reservations);
     const { decisions } = decideInOrder(
       toDecide.map((plan, index) => ({ plan, metrics: read[index] ?? { values: {}, failures: [] } })),
       config.catalog,
@@ -684,7 +749,7 @@ export function createController(deps: ControllerDeps): Controller {
       ...resumes.map((plan) => ({ key: plan.key, run: () => resume(plan, nowMs) })),
       ...decisions.map((planned, index) => ({
         key: planned.plan.key,
-        run: () => carryOut(planned, read[index]?.failures ?? [], nowMs),
+        run: () => carryOut(planned, read[index]?.failures ?? [], nowMs, config.catalog),
       })),
     ];
     const results = await mapBounded(jobs, limit, async (job): Promise<ServiceOutcome> => {

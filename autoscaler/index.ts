@@ -54,9 +54,11 @@ export type { StateUpdate } from './state.js';
 export { applyConfigData, createConfigWatch, dataFingerprint } from './config-watch.js';
 export type { ConfigApplied, ConfigReloadRecorder, ConfigWatch, ConfigWatchOptions } from './config-watch.js';
 export {
+  applyReservations,
   configFor,
   createController,
   decideInOrder,
+  liveReservations,
   planServices,
   podsNeeded,
   queriesOf,
@@ -71,14 +73,9 @@ export type {
   DecidePlan,
   LoopMetrics,
   PlannedDecision,
+  Reservation,
   ServiceOutcome,
   ServicePlan,
   SkipReason,
   TickReport,
 } from './controller.js';
-// The control-loop shell (core-shell helper's files), exported whole so other folders import only this index.
-export * from './clock.js';
-export * from './config-watch.js';
-export * from './controller.js';
-export * from './logger.js';
-export * from './state.js';

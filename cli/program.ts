@@ -174,7 +174,8 @@ function registerExplain(program: Command, io: CliIo, setCode: (code: number) =>
         now?: string;
       }) => {
         const config = loadUsableConfig(io, options.config);
-        orExit(io, serviceOf(config, '--service', options.service), EXIT.invalid);
+        const invalidBlock = config.issues.some((issue) => issue.key === options.service);
+        orExit(io, serviceOf(config, '--service', options.service), invalidBlock ? EXIT.invalid : EXIT.usage);
         const observation = orExit(
           io,
           parseState('--state', orExit(io, parseJsonOption('--state', options.state, io.readText))),

@@ -28,6 +28,7 @@ import {
   Registry,
   startMetricsServer,
 } from '../exporter/index.js';
+import type { MetricsServer } from '../exporter/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { createKnativeActuator } from '../knative/index.js';
@@ -78,7 +79,11 @@ export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv)
   const kubeConfig = new KubeConfig();
   if (file !== undefined) kubeConfig.loadFromFile(file);
   else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromCluster();
+  else if (env.KUBERNETES_SERVICE_HOST === undefined || env.KUBERNETES_SERVICE_HOST === '') {
+    throw new Error(
+      'not running in a pod (KUBERNETES_SERVICE_HOST is not set) and no --kubeconfig or KUBECONFIG given',
+    );
+  } else kubeConfig.loadFromCluster();
   return kubeConfig;
 }
 
@@ -120,10 +125,14 @@ export async function runController(
   options: RunOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const logger = createLogger({
-    level: options.logLevel ?? logLevelFromEnv(env.LOG_LEVEL),
-    defaultMeta: { component: 'k-siss' },
-  });
+  let level: LogLevel;
+  try {
+    level = options.logLevel ?? logLevelFromEnv(env.LOG_LEVEL);
+  } catch (error) {
+    process.stderr.write(`k-siss run: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  const logger = createLogger({ level, defaultMeta: { component: 'k-siss' } });
   const parseEnv = { ...env, ...(options.namespace !== undefined ? { NAMESPACE: options.namespace } : {}) };
   const initial = parseConfig({}, parseEnv);
   if (initial.config === undefined) {
@@ -131,15 +140,23 @@ export async function runController(
     return 2;
   }
   const { configMapName, configMapNamespace } = initial.config.global;
-  const kubeConfig = loadKubeConfig(options.kubeconfig, env);
+  let kubeConfig: KubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(options.kubeconfig, env);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error('cannot load a kubeconfig (use --kubeconfig FILE, KUBECONFIG, or run in a pod)', {
+      kubeconfig: options.kubeconfig ?? env.KUBECONFIG ?? '(in-cluster)',
+      error: message,
+    });
+    return 2;
+  }
   const clock = systemClock;
   const stopping = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info('shutting down', { signal });
     stopping.abort();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 
   const registry = new Registry();
   const metrics = createControllerMetrics(registry);
@@ -154,6 +171,48 @@ export async function runController(
   });
   const capacity = createCapacityCache(kubeConfig, { sleep: clock.sleep, log: logger });
   const actuator = liveActuator(kubeConfig, () => configWatch.current()?.catalog ?? DEFAULT_CATALOG);
+
+  const intervalMs = (): number =>
+    options.intervalSeconds !== undefined
+      ? options.intervalSeconds * 1000
+      : (configWatch.current()?.global.intervalSeconds ?? 10) * 1000;
+  let lastTickAtMs = (): number | undefined => undefined;
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer({
+      registry,
+      host: options.metricsHost,
+      port: options.metricsPort,
+      livenessChecks: [
+        {
+          name: 'loop',
+          // A tick may legitimately take a while; stuck means three intervals (at least a minute) without one.
+          check: () =>
+            loopProgressCheck(() => lastTickAtMs(), clock.now, Math.max(60_000, 3 * intervalMs())).check(),
+        },
+      ],
+      readinessChecks: [
+        configLoadedCheck(() => configWatch.current() !== undefined),
+        apiServerCheck(kubeConfig),
+        {
+          name: 'capacity',
+          check: () =>
+            capacity.isSynced()
+              ? { ok: true }
+              : { ok: false, reason: 'capacityNotSynced', message: 'node/pod watches not listed yet' },
+        },
+      ],
+    });
+  } catch (error) {
+    logger.error('cannot start the metrics server', {
+      address: `${options.metricsHost}:${options.metricsPort}`,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
+
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 
   let isLeader: (() => boolean) | undefined;
   let elector: Promise<void> | undefined;
@@ -201,28 +260,8 @@ export async function runController(
     ...(isLeader !== undefined ? { isLeader } : {}),
     ...(options.intervalSeconds !== undefined ? { intervalMs: options.intervalSeconds * 1000 } : {}),
   });
+  lastTickAtMs = () => controller.lastTickAtMs();
 
-  const intervalMs = (): number =>
-    options.intervalSeconds !== undefined
-      ? options.intervalSeconds * 1000
-      : (configWatch.current()?.global.intervalSeconds ?? 10) * 1000;
-  const server = await startMetricsServer({
-    registry,
-    host: options.metricsHost,
-    port: options.metricsPort,
-    livenessChecks: [loopProgressCheck(() => controller.lastTickAtMs(), clock.now, 60_000)],
-    readinessChecks: [
-      configLoadedCheck(() => configWatch.current() !== undefined),
-      apiServerCheck(kubeConfig),
-      {
-        name: 'capacity',
-        check: () =>
-          capacity.isSynced()
-            ? { ok: true }
-            : { ok: false, reason: 'capacityNotSynced', message: 'node/pod watches not listed yet' },
-      },
-    ],
-  });
   logger.info('k-siss controller starting', {
     configMap: `${configMapNamespace}/${configMapName}`,
     metricsUrl: server.url,

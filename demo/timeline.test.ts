@@ -32,7 +32,7 @@ describe('demo timeline', () => {
     });
   });
 
-  it.each([
+  it.each<{ name: string; before: Record<string, number>; after: Record<string, number>; expected: string }>([
     { name: 'nothing new', before: { 'hold withinBand': 2 }, after: { 'hold withinBand': 2 }, expected: '-' },
     {
       name: 'acting decisions first, repeats counted',

@@ -19,7 +19,8 @@ function gpuPod(name: string, resource: string): V1Pod {
       containers: [
         {
           name: 'server',
-          image: 'registry.invalid/k-siss/none@sha256:0000000000000000000000000000000000000000000000000000000000000001',
+          image:
+            'registry.invalid/k-siss/none@sha256:0000000000000000000000000000000000000000000000000000000000000001',
           resources: { requests: { cpu: '100m', [resource]: '1' }, limits: { [resource]: '1' } },
         },
       ],
@@ -103,7 +104,9 @@ describe('capacity cache on the local cluster', () => {
 
   beforeAll(async () => {
     namespace = await createTestNamespace('capacity');
-    cache = createCapacityCache(kubeClients().kc, { sleep: (ms, signal) => systemClock.sleep(ms, signal ?? stopping.signal) });
+    cache = createCapacityCache(kubeClients().kc, {
+      sleep: (ms, signal) => systemClock.sleep(ms, signal ?? stopping.signal),
+    });
     await cache.start();
   });
 

@@ -1,4 +1,4 @@
-import type { KubeConfig, KubernetesListObject, V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, ListWatch, Watch } from '@kubernetes/client-node';
 import type { NodeInfo, PodInfo } from './capacity.js';
 import { buildCapacitySnapshot, parseQuantity } from './capacity.js';
@@ -125,12 +125,7 @@ export function createCapacityCache(kubeConfig: KubeConfig, options: CapacityCac
 
   const nodes: Watched<V1Node> = {
     name: 'nodes',
-    informer: new ListWatch<V1Node>(
-      '/api/v1/nodes',
-      watch,
-      () => core.listNode() as Promise<KubernetesListObject<V1Node>>,
-      false,
-    ),
+    informer: new ListWatch<V1Node>('/api/v1/nodes', watch, () => core.listNode(), false),
     synced: false,
   };
   const pods: Watched<V1Pod> = {
@@ -138,10 +133,7 @@ export function createCapacityCache(kubeConfig: KubeConfig, options: CapacityCac
     informer: new ListWatch<V1Pod>(
       '/api/v1/pods',
       watch,
-      () =>
-        core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) as Promise<
-          KubernetesListObject<V1Pod>
-        >,
+      () => core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }),
       false,
       undefined,
       NON_TERMINAL_PODS,

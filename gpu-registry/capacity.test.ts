@@ -6,6 +6,7 @@ import {
   hasUnitsFor,
   parseQuantity,
   release,
+  unlimitedCapacity,
 } from './capacity.js';
 import { DEFAULT_CATALOG } from './catalog.js';
 import type { NodeInfo } from './capacity.js';
@@ -101,5 +102,12 @@ describe('parseQuantity', () => {
     ['1Zi', undefined],
   ] as const)('%s', (input, expected) => {
     expect(parseQuantity(input)).toBe(expected);
+  });
+});
+
+describe('unlimitedCapacity', () => {
+  it('offers every resource of the catalog', () => {
+    const snapshot = unlimitedCapacity(DEFAULT_CATALOG.values());
+    expect([...DEFAULT_CATALOG.values()].every((t) => hasUnitsFor(snapshot, t, 8))).toBe(true);
   });
 });

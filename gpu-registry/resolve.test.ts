@@ -1,5 +1,5 @@
 import { DEFAULT_CATALOG } from './catalog.js';
-import { nextTierUp, placeOnLadder, previousTierDown } from './resolve.js';
+import { capacityForOneMoreReplica, nextTierUp, placeOnLadder, previousTierDown } from './resolve.js';
 import type { CapacitySnapshot } from './types.js';
 
 const LADDER = ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb', 'mig-4g.40gb', 'mig-7g.80gb'];
@@ -98,5 +98,30 @@ describe('placeOnLadder', () => {
     ['nope', {}, 'unknown'],
   ] as const)('%s %j', (tier, bounds, expected) => {
     expect(placeOnLadder(DEFAULT_CATALOG, { ladder: LADDER, ...bounds }, tier)).toBe(expected);
+  });
+});
+
+describe('capacityForOneMoreReplica', () => {
+  it.each([
+    ['mig-4g.40gb', true],
+    ['mig-7g.80gb', true],
+    ['mig-1g.20gb', false],
+  ] as const)('%s: %s', (name, expected) => {
+    const tier = DEFAULT_CATALOG.get(name);
+    expect(tier && capacityForOneMoreReplica(ALL, tier)).toBe(expected);
+  });
+
+  it('skips ladder names the catalog does not know', () => {
+    const step = nextTierUp(
+      DEFAULT_CATALOG,
+      { ladder: ['mig-1g.10gb', 'mig-9g', 'mig-2g.20gb'] },
+      'mig-1g.10gb',
+      {
+        capacity: ALL,
+        pods: 1,
+        nowMs: 0,
+      },
+    );
+    expect(step).toMatchObject({ found: true, skipped: [{ tier: 'mig-9g', reason: 'notInCatalog' }] });
   });
 });

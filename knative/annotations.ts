@@ -67,7 +67,12 @@ export function writeMigrationRecord(record: MigrationRecord): string {
   return JSON.stringify(record);
 }
 
-const recommendationSchema = z.object({ atMs: z.number(), tier: z.string(), replicas: z.number() });
+const recommendationSchema = z.object({
+  atMs: z.number(),
+  tier: z.string(),
+  replicas: z.number(),
+  idle: z.boolean().optional(),
+});
 const persistedStateSchema = z.object({
   recommendations: z.array(recommendationSchema).default([]),
   lastActionAtMs: z.number().optional(),

@@ -308,6 +308,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'creating: new revision lacks the out/in bounds of the old one -> copy them first',
+    observed: (() => {
+      const o = creating('pending');
+      const bounded = {
+        ...o.revisions[0]!,
+        metadata: {
+          ...o.revisions[0]!.metadata,
+          annotations: { 'autoscaling.knative.dev/min-scale': '3', 'autoscaling.knative.dev/max-scale': '3' },
+        },
+      };
+      return { ...o, revisions: [bounded, ...o.revisions.slice(1)] };
+    })(),
+    nowMs: T0 + 1_000,
+    expect: { kind: 'annotateRevision', reason: 'replicaBoundsCopied' },
+  },
+  {
     name: 'creating: deadline passed -> rollback, message names the unschedulable pod',
     observed: creating('pending'),
     nowMs: T0 + 120_000,

@@ -7,7 +7,14 @@ import { probe } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { REPO_DIR, LOCAL_CLUSTER_DIR, defaultStateDir, type UpstreamBinaries } from './paths.js';
 import { freePorts } from './ports.js';
-import { isRunning, listComponents, logTail, readComponent, startComponent, stopComponent } from './processes.js';
+import {
+  isRunning,
+  listComponents,
+  logTail,
+  readComponent,
+  startComponent,
+  stopComponent,
+} from './processes.js';
 import { launchPrometheus, prometheusPaths, writePrometheusConfig } from './prometheus.js';
 import type { StaticScrapeTarget } from './prometheus-config.js';
 import { readState, stateFile, writeState, type ClusterState } from './state.js';
@@ -36,7 +43,15 @@ export interface StartClusterOptions {
 }
 
 /** Components in start order; `down` stops them in reverse (and any other pid file it finds). */
-const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'emulator', 'prometheus'] as const;
+const COMPONENTS = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+  'emulator',
+  'prometheus',
+] as const;
 
 const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
 const POD_CIDR = '10.244.0.0/16';
@@ -47,7 +62,10 @@ function defaultLog(line: string): void {
 
 /** The emulator's entry file and how to run it (tsx, from the repository root). */
 function emulatorCommand(): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', join(LOCAL_CLUSTER_DIR, 'emulator-main.ts')] };
+  return {
+    command: process.execPath,
+    args: ['--import', 'tsx', join(LOCAL_CLUSTER_DIR, 'emulator-main.ts')],
+  };
 }
 
 /**
@@ -86,9 +104,12 @@ async function waitForComponent<T>(
       await clock.sleep(intervalMs);
     }
   } catch (error) {
-    throw new Error(`${component}: ${(error as Error).message}\n--- ${component} log (last lines) ---\n${logTail(stateDir, component)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `${component}: ${(error as Error).message}\n--- ${component} log (last lines) ---\n${logTail(stateDir, component)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -107,7 +128,11 @@ export async function clusterHealthy(state: ClusterState): Promise<boolean> {
   }
   try {
     const ca = readFileSync(state.caCertFile);
-    const ready = await probe(`${state.apiserverUrl}/readyz`, { ca, bearerToken: state.adminToken, timeoutMs: 2000 });
+    const ready = await probe(`${state.apiserverUrl}/readyz`, {
+      ca,
+      bearerToken: state.adminToken,
+      timeoutMs: 2000,
+    });
     const prom = await probe(`${state.prometheusUrl}/-/ready`, { timeoutMs: 2000 });
     const emu = await probe(`${state.emulatorUrl}/healthz`, { timeoutMs: 2000 });
     return ready.status === 200 && prom.status === 200 && emu.status === 200;
@@ -117,7 +142,10 @@ export async function clusterHealthy(state: ClusterState): Promise<boolean> {
 }
 
 /** Stops every process recorded in the state dir (ours only: pid files are checked against /proc). */
-export async function stopCluster(stateDir: string = defaultStateDir(), clock: Clock = SYSTEM_CLOCK): Promise<string[]> {
+export async function stopCluster(
+  stateDir: string = defaultStateDir(),
+  clock: Clock = SYSTEM_CLOCK,
+): Promise<string[]> {
   const recorded = listComponents(stateDir).map((p) => p.name);
   const known = [...COMPONENTS].reverse().filter((n) => recorded.includes(n));
   const others = recorded.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
@@ -126,6 +154,8 @@ export async function stopCluster(stateDir: string = defaultStateDir(), clock: C
   for (const name of [...others, ...known]) {
     if (await stopComponent(stateDir, name, 8000, clock)) stopped.push(name);
   }
+  // Without its processes the state is a lie; logs and data stay for a post-mortem.
+  rmSync(stateFile(stateDir), { force: true });
   return stopped;
 }
 
@@ -143,7 +173,10 @@ async function createNodes(kubeconfig: string, topology: Topology): Promise<void
     const capacity = created.status?.capacity ?? {};
     if (Object.keys(manifest.status.capacity).some((k) => capacity[k] === undefined)) {
       // Older apiservers drop status on create; set it through the status subresource.
-      await api.replaceNodeStatus({ name: node.name, body: { ...created, status: { ...created.status, ...manifest.status } } });
+      await api.replaceNodeStatus({
+        name: node.name,
+        body: { ...created, status: { ...created.status, ...manifest.status } },
+      });
     }
   }
 }
@@ -175,7 +208,8 @@ function kwokStagesFile(stateDir: string, stagesDir: string): string {
   ];
   const docs = stages.map((s) => {
     const file = join(stagesDir, s);
-    if (!existsSync(file)) throw new Error(`kwok stage ${file} is missing (rebuild kwok: build-upstream.sh kwok)`);
+    if (!existsSync(file))
+      throw new Error(`kwok stage ${file} is missing (rebuild kwok: build-upstream.sh kwok)`);
     return readFileSync(file, 'utf8').trim();
   });
   const out = join(stateDir, 'kwok', 'stages.yaml');
@@ -195,8 +229,14 @@ interface Ports {
 }
 
 async function allocatePorts(): Promise<Ports> {
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, prometheus, emulator] = await freePorts(7);
-  if (emulator === undefined || etcdClient === undefined || etcdPeer === undefined || apiserver === undefined) {
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, prometheus, emulator] =
+    await freePorts(7);
+  if (
+    emulator === undefined ||
+    etcdClient === undefined ||
+    etcdPeer === undefined ||
+    apiserver === undefined
+  ) {
     throw new Error('could not allocate ports');
   }
   return {
@@ -260,7 +300,17 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   mkdirSync(stateDir, { recursive: true });
 
   try {
-    return await startComponents(stateDir, topologyFile, topology, binaries, buildSeconds, started, options, log, clock);
+    return await startComponents(
+      stateDir,
+      topologyFile,
+      topology,
+      binaries,
+      buildSeconds,
+      started,
+      options,
+      log,
+      clock,
+    );
   } catch (error) {
     log(`start failed; stopping what was started (logs stay in ${join(stateDir, 'logs')})`);
     await stopCluster(stateDir, clock);
@@ -306,16 +356,31 @@ async function startComponents(
     '--quota-backend-bytes=4294967296',
     '--log-level=warn',
   ]);
-  await waitForComponent(stateDir, 'etcd', 'etcd /health', async () => ((await probe(`${etcdUrl}/health`)).body.includes('"true"') ? true : undefined), 30_000, clock);
+  await waitForComponent(
+    stateDir,
+    'etcd',
+    'etcd /health',
+    async () => ((await probe(`${etcdUrl}/health`)).body.includes('"true"') ? true : undefined),
+    30_000,
+    clock,
+  );
 
   log(`kube-apiserver on ${apiserverUrl}`);
-  startComponent(stateDir, 'kube-apiserver', bins.kubeApiserver, apiserverArgs(stateDir, ports, pki, options.extraApiserverArgs ?? []));
+  startComponent(
+    stateDir,
+    'kube-apiserver',
+    bins.kubeApiserver,
+    apiserverArgs(stateDir, ports, pki, options.extraApiserverArgs ?? []),
+  );
   const ca = readFileSync(pki.caCert);
   await waitForComponent(
     stateDir,
     'kube-apiserver',
     'kube-apiserver /readyz',
-    async () => ((await probe(`${apiserverUrl}/readyz`, { ca, bearerToken: pki.adminToken })).status === 200 ? true : undefined),
+    async () =>
+      (await probe(`${apiserverUrl}/readyz`, { ca, bearerToken: pki.adminToken })).status === 200
+        ? true
+        : undefined,
     90_000,
     clock,
     500,
@@ -358,7 +423,15 @@ async function startComponents(
   log(`creating ${topology.nodes.length} nodes from ${topologyFile}`);
   await createNodes(kubeconfig, topology);
   const names = topology.nodes.map((n) => n.name);
-  await waitForComponent(stateDir, 'kwok', 'kwok to mark the nodes Ready', () => nodesReady(kubeconfig, names), 60_000, clock, 500);
+  await waitForComponent(
+    stateDir,
+    'kwok',
+    'kwok to mark the nodes Ready',
+    () => nodesReady(kubeconfig, names),
+    60_000,
+    clock,
+    500,
+  );
   for (const [name, port] of [
     ['kube-controller-manager', ports.controllerManager],
     ['kube-scheduler', ports.scheduler],
@@ -367,7 +440,10 @@ async function startComponents(
       stateDir,
       name,
       `${name} /healthz`,
-      async () => ((await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200 ? true : undefined),
+      async () =>
+        (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200
+          ? true
+          : undefined,
       60_000,
       clock,
     );
@@ -385,7 +461,14 @@ async function startComponents(
   const emulatorUrl = `http://127.0.0.1:${ports.emulator}`;
   log(`emulator on ${emulatorUrl}`);
   const emu = emulatorCommand();
-  startComponent(stateDir, 'emulator', emu.command, [...emu.args, `--kubeconfig=${kubeconfig}`, `--port=${ports.emulator}`], process.env, REPO_DIR);
+  startComponent(
+    stateDir,
+    'emulator',
+    emu.command,
+    [...emu.args, `--kubeconfig=${kubeconfig}`, `--port=${ports.emulator}`],
+    process.env,
+    REPO_DIR,
+  );
   await waitForComponent(
     stateDir,
     'emulator',
@@ -399,11 +482,21 @@ async function startComponents(
   const scrapeIntervalSeconds = options.scrapeIntervalSeconds ?? 1;
   const staticTargets = options.extraScrapeTargets ?? [];
   const httpSdUrls = options.extraHttpSdUrls ?? [];
-  writePrometheusConfig({ stateDir, port: ports.prometheus, scrapeIntervalSeconds, emulatorPort: ports.emulator, staticTargets, httpSdUrls });
+  writePrometheusConfig({
+    stateDir,
+    port: ports.prometheus,
+    scrapeIntervalSeconds,
+    emulatorPort: ports.emulator,
+    staticTargets,
+    httpSdUrls,
+  });
   log(`prometheus on http://127.0.0.1:${ports.prometheus}`);
   const prometheusUrl = await launchPrometheus(stateDir, ports.prometheus, clock);
 
-  const knative = (options.knative ?? process.env.KSISS_KNATIVE !== '0') ? await startKnativeIfAvailable(stateDir, kubeconfig, log, clock) : undefined;
+  const knative =
+    (options.knative ?? process.env.KSISS_KNATIVE !== '0')
+      ? await startKnativeIfAvailable(stateDir, kubeconfig, log, clock)
+      : undefined;
 
   const state: ClusterState = {
     version: 1,
@@ -464,10 +557,14 @@ async function startKnativeIfAvailable(
 }
 
 /** One line per component: running or not, pid, log file. */
-export function clusterStatus(stateDir: string = defaultStateDir()): { state: ClusterState | undefined; lines: string[] } {
+export function clusterStatus(stateDir: string = defaultStateDir()): {
+  state: ClusterState | undefined;
+  lines: string[];
+} {
   const state = safeReadState(stateDir);
   const lines = listComponents(stateDir).map(
-    (p) => `${p.name.padEnd(24)} ${isRunning(p) ? 'running' : 'DEAD   '} pid ${String(p.pid).padEnd(8)} ${p.logFile}`,
+    (p) =>
+      `${p.name.padEnd(24)} ${isRunning(p) ? 'running' : 'DEAD   '} pid ${String(p.pid).padEnd(8)} ${p.logFile}`,
   );
   return { state, lines };
 }

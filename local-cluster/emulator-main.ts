@@ -30,7 +30,12 @@ if (opts.model !== undefined) {
 }
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(opts.kubeconfig);
-const emulator = new Emulator({ kubeConfig, port, seed: Number(opts.seed), ...(model === undefined ? {} : { model }) });
+const emulator = new Emulator({
+  kubeConfig,
+  port,
+  seed: Number(opts.seed),
+  ...(model === undefined ? {} : { model }),
+});
 await emulator.start();
 const shutdown = (): void => {
   void emulator.stop().then(() => process.exit(0));

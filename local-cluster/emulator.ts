@@ -19,7 +19,7 @@ import {
   type LlmModel,
   type TierPerformance,
 } from '../service-model/index.js';
-import { readTraceFile } from '../simulator/trace-file.js'; // TODO: ../simulator/index.js once it exists
+import { readTraceFile } from '../simulator/index.js';
 import { SYSTEM_CLOCK, type Clock } from './clock.js';
 import {
   jitteredShape,
@@ -75,7 +75,8 @@ export function podService(pod: V1Pod): PodService | undefined {
   if (labels[EMULATED_LABEL] !== 'true') return undefined;
   const explicit = labels[SERVICE_LABEL];
   if (explicit !== undefined) return { namespace, service: explicit, kind: 'workload' };
-  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true) ?? pod.metadata?.ownerReferences?.[0];
+  const owner =
+    pod.metadata?.ownerReferences?.find((o) => o.controller === true) ?? pod.metadata?.ownerReferences?.[0];
   const hash = labels['pod-template-hash'];
   if (owner?.kind === 'ReplicaSet' && hash !== undefined && owner.name.endsWith(`-${hash}`)) {
     return { namespace, service: owner.name.slice(0, -hash.length - 1), kind: 'workload' };
@@ -215,11 +216,15 @@ export class Emulator {
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     await this.informer?.stop();
-    await new Promise<void>((resolveClose) => (this.server === undefined ? resolveClose() : this.server.close(() => resolveClose())));
+    await new Promise<void>((resolveClose) =>
+      this.server === undefined ? resolveClose() : this.server.close(() => resolveClose()),
+    );
   }
 
   private startInformer(): void {
-    const informer = makeInformer<V1Pod>(this.options.kubeConfig, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+    const informer = makeInformer<V1Pod>(this.options.kubeConfig, '/api/v1/pods', () =>
+      this.core.listPodForAllNamespaces(),
+    );
     const sync = (): void => this.syncPods(informer.list());
     informer.on('add', sync);
     informer.on('update', sync);
@@ -247,7 +252,12 @@ export class Emulator {
         group: 'serving.knative.dev',
         version: 'v1',
         plural: 'routes',
-      })) as { items?: Array<{ metadata?: { name?: string; namespace?: string }; status?: { traffic?: TrafficTarget[] } }> };
+      })) as {
+        items?: Array<{
+          metadata?: { name?: string; namespace?: string };
+          status?: { traffic?: TrafficTarget[] };
+        }>;
+      };
       const traffic = new Map<string, readonly TrafficTarget[]>();
       for (const r of routes.items ?? []) {
         traffic.set(`${r.metadata?.namespace ?? ''}/${r.metadata?.name ?? ''}`, r.status?.traffic ?? []);
@@ -277,7 +287,9 @@ export class Emulator {
       if (this.pods.has(key)) continue;
       const emulated = this.createPod(key, pod, service, now);
       this.pods.set(key, emulated);
-      this.log(`pod ${key} (${service.service}) ready on ${emulated.node}: ${emulated.tier?.name ?? emulated.problem ?? ''}`);
+      this.log(
+        `pod ${key} (${service.service}) ready on ${emulated.node}: ${emulated.tier?.name ?? emulated.problem ?? ''}`,
+      );
     }
   }
 
@@ -298,7 +310,10 @@ export class Emulator {
     };
     const resolved = podTier(
       this.catalog,
-      (pod.spec?.containers ?? []).map((c) => ({ requests: c.resources?.requests, limits: c.resources?.limits })),
+      (pod.spec?.containers ?? []).map((c) => ({
+        requests: c.resources?.requests,
+        limits: c.resources?.limits,
+      })),
       gpuModel === '' ? undefined : gpuModel,
     );
     if (!resolved.ok) return { ...base, problem: `${resolved.reason}: ${resolved.message}` };
@@ -345,7 +360,11 @@ export class Emulator {
     return load;
   }
 
-  private arrivals(load: ServiceLoad, fromMs: number, toMs: number): Array<{ arrivalMs: number; promptTokens: number; outputTokens: number }> {
+  private arrivals(
+    load: ServiceLoad,
+    fromMs: number,
+    toMs: number,
+  ): Array<{ arrivalMs: number; promptTokens: number; outputTokens: number }> {
     const profile = load.profile;
     if (profile.kind !== 'trace') {
       const rate = rateAt(profile, (fromMs - load.sinceMs) / 1000) ?? 0;
@@ -371,11 +390,18 @@ export class Emulator {
         let copies = Math.floor(profile.rateScale);
         if (this.random() < profile.rateScale - copies) copies += 1;
         for (let c = 0; c < copies; c += 1) {
-          out.push({ arrivalMs: load.sinceMs + t / scale, promptTokens: r.promptTokens, outputTokens: r.outputTokens });
+          out.push({
+            arrivalMs: load.sinceMs + t / scale,
+            promptTokens: r.promptTokens,
+            outputTokens: r.outputTokens,
+          });
         }
       }
     }
-    load.currentRequestsPerSecond = (out.length * 1000) / Math.max(1, toMs - fromMs);
+    // Smoothed over about two seconds: a trace's per-tick count is too jumpy to show as a rate.
+    const instant = (out.length * 1000) / Math.max(1, toMs - fromMs);
+    const alpha = Math.min(1, (toMs - fromMs) / 2000);
+    load.currentRequestsPerSecond += alpha * (instant - load.currentRequestsPerSecond);
     return out.sort((a, b) => a.arrivalMs - b.arrivalMs);
   }
 
@@ -393,7 +419,10 @@ export class Emulator {
         (p) => p.engine !== undefined && p.service.namespace === namespace && p.service.service === service,
       );
       const split = splitTraffic(
-        members.map((p) => ({ key: p.key, ...(p.service.revision === undefined ? {} : { revision: p.service.revision }) })),
+        members.map((p) => ({
+          key: p.key,
+          ...(p.service.revision === undefined ? {} : { revision: p.service.revision }),
+        })),
         this.routeTraffic.get(serviceKey),
       );
       const arrivals = this.arrivals(load, from, now);
@@ -443,7 +472,9 @@ export class Emulator {
       if (c.outcome !== 'served') continue;
       const latencyS = (c.finishMs - c.request.arrivalMs) / 1000;
       pod.recentLatencySeconds =
-        pod.recentLatencySeconds === undefined ? latencyS : pod.recentLatencySeconds + LATENCY_SMOOTHING * (latencyS - pod.recentLatencySeconds);
+        pod.recentLatencySeconds === undefined
+          ? latencyS
+          : pod.recentLatencySeconds + LATENCY_SMOOTHING * (latencyS - pod.recentLatencySeconds);
     }
     const snapshot = engine.snapshot();
     const elapsed = Math.max(1, now - pod.lastTickMs);
@@ -451,7 +482,8 @@ export class Emulator {
     pod.gpuUtilPercent += UTIL_SMOOTHING * (100 * busyShare - pod.gpuUtilPercent);
     pod.lastBusyMs = snapshot.busyMs;
     pod.lastTickMs = now;
-    const usedBytes = perf.weightBytes + perf.model.activationReserveGb * 1e9 + snapshot.kvUsedTokens * perf.kvBytesPerToken;
+    const usedBytes =
+      perf.weightBytes + perf.model.activationReserveGb * 1e9 + snapshot.kvUsedTokens * perf.kvBytesPerToken;
     metrics.update(snapshot, pod.gpuUtilPercent, usedBytes / 2 ** 20);
   }
 
@@ -513,7 +545,10 @@ export class Emulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
     const json = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -539,7 +574,11 @@ export class Emulator {
         }
         res.writeHead(200, { 'content-type': pod.metrics.registry.contentType });
         res.end(await pod.metrics.text());
-      } else if ((req.method === 'PUT' || req.method === 'DELETE') && parts[0] === 'load' && parts.length === 3) {
+      } else if (
+        (req.method === 'PUT' || req.method === 'DELETE') &&
+        parts[0] === 'load' &&
+        parts.length === 3
+      ) {
         const [, namespace = '', service = ''] = parts;
         if (req.method === 'DELETE') {
           this.loads.delete(`${namespace}/${service}`);

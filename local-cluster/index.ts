@@ -4,7 +4,13 @@
  * (local-cluster/knative.ts). Tests read the running cluster through test/cluster-state.ts.
  */
 export { SYSTEM_CLOCK, waitFor, type Clock } from './clock.js';
-export { clusterHealthy, clusterStatus, startCluster, stopCluster, type StartClusterOptions } from './cluster.js';
+export {
+  clusterHealthy,
+  clusterStatus,
+  startCluster,
+  stopCluster,
+  type StartClusterOptions,
+} from './cluster.js';
 export {
   EMULATED_LABEL,
   Emulator,
@@ -18,7 +24,14 @@ export {
   type PodView,
 } from './emulator.js';
 export { parseLoadProfile, rateAt, type LoadProfile, type LoadProfileParseResult } from './load-profile.js';
-export { cacheDir, defaultStateDir, readVersions, upstreamBinaries, type UpstreamBinaries, type UpstreamVersions } from './paths.js';
+export {
+  cacheDir,
+  defaultStateDir,
+  readVersions,
+  upstreamBinaries,
+  type UpstreamBinaries,
+  type UpstreamVersions,
+} from './paths.js';
 export { podTier, type PodTierResult } from './pod-tier.js';
 export { freePort, freePorts } from './ports.js';
 export {
@@ -31,8 +44,18 @@ export {
   stopComponent,
   type ComponentProcess,
 } from './processes.js';
-export { addScrapeTargets, prometheusReady, removeScrapeTargets, startPrometheus, stopPrometheus } from './prometheus.js';
-export { renderPrometheusConfig, type PrometheusConfigInput, type StaticScrapeTarget } from './prometheus-config.js';
+export {
+  addScrapeTargets,
+  prometheusReady,
+  removeScrapeTargets,
+  startPrometheus,
+  stopPrometheus,
+} from './prometheus.js';
+export {
+  renderPrometheusConfig,
+  type PrometheusConfigInput,
+  type StaticScrapeTarget,
+} from './prometheus-config.js';
 export { readState, stateFile, type ClusterState } from './state.js';
 export {
   DEFAULT_TOPOLOGY_FILE,

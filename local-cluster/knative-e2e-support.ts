@@ -203,6 +203,21 @@ export function checkTrafficInvariants(svc: ServiceView, revisions: readonly Rev
   return problems;
 }
 
+/** What an invariant watch saw. */
+export interface InvariantWatch {
+  readonly observations: number;
+  readonly violations: InvariantViolation[];
+  readonly revisionsSeen: string[];
+  /** When each revision was first observed (observer clock, `intervalMs` resolution). */
+  readonly firstSeenMs: Readonly<Record<string, number>>;
+  /** Changes of the migration record's phase (`none` when there is no record), as observed. */
+  readonly phases: ReadonlyArray<{
+    readonly phase: string;
+    readonly atMs: number;
+    readonly startedAtMs?: number;
+  }>;
+}
+
 /** Samples a Service every `intervalMs` until stopped; collects invariant violations and revision names seen. */
 export function watchInvariants(
   kc: KubeConfig,
@@ -210,11 +225,13 @@ export function watchInvariants(
   name: string,
   intervalMs = 250,
   clock: Clock = SYSTEM_CLOCK,
-): { stop(): Promise<{ observations: number; violations: InvariantViolation[]; revisionsSeen: string[] }> } {
+): { stop(): Promise<InvariantWatch> } {
   let running = true;
   let observations = 0;
   const violations: InvariantViolation[] = [];
   const seen = new Set<string>();
+  const firstSeenMs: Record<string, number> = {};
+  const phases: Array<{ phase: string; atMs: number; startedAtMs?: number }> = [];
   const loop = (async () => {
     while (running) {
       try {
@@ -223,7 +240,22 @@ export function watchInvariants(
           listRevisions(kc, namespace, name),
         ]);
         observations += 1;
-        for (const r of revisions) seen.add(r.metadata.name);
+        const now = clock.now();
+        for (const r of revisions) {
+          seen.add(r.metadata.name);
+          firstSeenMs[r.metadata.name] ??= now;
+        }
+        const raw = svc.metadata.annotations?.['autoscaler.k-siss.io/migration'];
+        const record =
+          raw === undefined ? undefined : (JSON.parse(raw) as { phase: string; startedAtMs: number });
+        const phase = record?.phase ?? 'none';
+        if (phases[phases.length - 1]?.phase !== phase) {
+          phases.push({
+            phase,
+            atMs: now,
+            ...(record === undefined ? {} : { startedAtMs: record.startedAtMs }),
+          });
+        }
         for (const message of checkTrafficInvariants(svc, revisions))
           violations.push({ atMs: clock.now(), message });
       } catch {
@@ -236,7 +268,7 @@ export function watchInvariants(
     async stop() {
       running = false;
       await loop;
-      return { observations, violations, revisionsSeen: [...seen].sort() };
+      return { observations, violations, revisionsSeen: [...seen].sort(), firstSeenMs, phases };
     },
   };
 }

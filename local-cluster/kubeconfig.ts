@@ -9,7 +9,9 @@ export function writeKubeconfig(file: string, apiserverUrl: string, caCertFile: 
     kind: 'Config',
     clusters: [{ name: 'k-siss-local', cluster: { server: apiserverUrl, 'certificate-authority-data': ca } }],
     users: [{ name: 'admin', user: { token } }],
-    contexts: [{ name: 'k-siss-local', context: { cluster: 'k-siss-local', user: 'admin', namespace: 'default' } }],
+    contexts: [
+      { name: 'k-siss-local', context: { cluster: 'k-siss-local', user: 'admin', namespace: 'default' } },
+    ],
     'current-context': 'k-siss-local',
     preferences: {},
   };

@@ -3,15 +3,39 @@ import { parseLoadProfile, poissonArrivals, poissonCount, rateAt, seededRandom }
 describe('parseLoadProfile', () => {
   const cases: Array<{ name: string; body: unknown; error?: string; kind?: string }> = [
     { name: 'constant', body: { kind: 'constant', requestsPerSecond: 3 }, kind: 'constant' },
-    { name: 'ramp', body: { kind: 'ramp', fromRequestsPerSecond: 1, toRequestsPerSecond: 9, durationSeconds: 60 }, kind: 'ramp' },
-    { name: 'step', body: { kind: 'step', steps: [{ afterSeconds: 10, requestsPerSecond: 2 }] }, kind: 'step' },
-    { name: 'trace', body: { kind: 'trace', file: '/work/shared/traces/azure-llm-2023-conv.csv', timeScale: 10 }, kind: 'trace' },
-    { name: 'negative rate', body: { kind: 'constant', requestsPerSecond: -1 }, error: 'load.requestsPerSecond = -1' },
+    {
+      name: 'ramp',
+      body: { kind: 'ramp', fromRequestsPerSecond: 1, toRequestsPerSecond: 9, durationSeconds: 60 },
+      kind: 'ramp',
+    },
+    {
+      name: 'step',
+      body: { kind: 'step', steps: [{ afterSeconds: 10, requestsPerSecond: 2 }] },
+      kind: 'step',
+    },
+    {
+      name: 'trace',
+      body: { kind: 'trace', file: '/work/shared/traces/azure-llm-2023-conv.csv', timeScale: 10 },
+      kind: 'trace',
+    },
+    {
+      name: 'negative rate',
+      body: { kind: 'constant', requestsPerSecond: -1 },
+      error: 'load.requestsPerSecond = -1',
+    },
     { name: 'unknown kind', body: { kind: 'sine' }, error: 'load.kind = "sine"' },
-    { name: 'zero ramp duration', body: { kind: 'ramp', fromRequestsPerSecond: 1, toRequestsPerSecond: 2, durationSeconds: 0 }, error: 'load.durationSeconds = 0' },
+    {
+      name: 'zero ramp duration',
+      body: { kind: 'ramp', fromRequestsPerSecond: 1, toRequestsPerSecond: 2, durationSeconds: 0 },
+      error: 'load.durationSeconds = 0',
+    },
     { name: 'empty steps', body: { kind: 'step', steps: [] }, error: 'load.steps = []' },
     { name: 'unknown field', body: { kind: 'constant', requestsPerSecond: 1, rps: 2 }, error: 'rps' },
-    { name: 'fractional tokens', body: { kind: 'constant', requestsPerSecond: 1, promptTokens: 1.5 }, error: 'load.promptTokens = 1.5' },
+    {
+      name: 'fractional tokens',
+      body: { kind: 'constant', requestsPerSecond: 1, promptTokens: 1.5 },
+      error: 'load.promptTokens = 1.5',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -28,7 +52,14 @@ describe('parseLoadProfile', () => {
 });
 
 describe('rateAt', () => {
-  const ramp = { kind: 'ramp', fromRequestsPerSecond: 2, toRequestsPerSecond: 10, durationSeconds: 40, promptTokens: 1, outputTokens: 1 } as const;
+  const ramp = {
+    kind: 'ramp',
+    fromRequestsPerSecond: 2,
+    toRequestsPerSecond: 10,
+    durationSeconds: 40,
+    promptTokens: 1,
+    outputTokens: 1,
+  } as const;
   const step = {
     kind: 'step',
     steps: [
@@ -39,7 +70,12 @@ describe('rateAt', () => {
     outputTokens: 1,
   } as const;
   const cases = [
-    { name: 'constant', profile: { kind: 'constant', requestsPerSecond: 3, promptTokens: 1, outputTokens: 1 } as const, at: 100, want: 3 },
+    {
+      name: 'constant',
+      profile: { kind: 'constant', requestsPerSecond: 3, promptTokens: 1, outputTokens: 1 } as const,
+      at: 100,
+      want: 3,
+    },
     { name: 'ramp start', profile: ramp, at: 0, want: 2 },
     { name: 'ramp middle', profile: ramp, at: 20, want: 6 },
     { name: 'ramp holds the end', profile: ramp, at: 400, want: 10 },

@@ -104,7 +104,9 @@ export function rateAt(profile: LoadProfile, elapsedSeconds: number): number | u
       return profile.requestsPerSecond;
     case 'ramp': {
       const f = Math.min(1, Math.max(0, elapsedSeconds / profile.durationSeconds));
-      return profile.fromRequestsPerSecond + (profile.toRequestsPerSecond - profile.fromRequestsPerSecond) * f;
+      return (
+        profile.fromRequestsPerSecond + (profile.toRequestsPerSecond - profile.fromRequestsPerSecond) * f
+      );
     }
     case 'step': {
       let rate = 0;
@@ -151,7 +153,12 @@ export function poissonCount(mean: number, random: () => number): number {
  * Arrival times (ms) of a Poisson process at `requestsPerSecond` in [fromMs, toMs), rate held constant
  * over the interval (the caller uses short intervals), sorted.
  */
-export function poissonArrivals(requestsPerSecond: number, fromMs: number, toMs: number, random: () => number): number[] {
+export function poissonArrivals(
+  requestsPerSecond: number,
+  fromMs: number,
+  toMs: number,
+  random: () => number,
+): number[] {
   const count = poissonCount((requestsPerSecond * (toMs - fromMs)) / 1000, random);
   const times: number[] = [];
   for (let i = 0; i < count; i += 1) times.push(fromMs + random() * (toMs - fromMs));

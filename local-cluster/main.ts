@@ -9,11 +9,21 @@ import type { StaticScrapeTarget } from './prometheus-config.js';
 function parseTarget(value: string, previous: StaticScrapeTarget[]): StaticScrapeTarget[] {
   // name=127.0.0.1:port[/path]
   const match = /^([a-zA-Z_][a-zA-Z0-9_-]*)=(127\.\d+\.\d+\.\d+:\d+)(\/.*)?$/.exec(value);
-  if (match === null) throw new Error(`--scrape ${JSON.stringify(value)}: expected name=127.0.0.1:port[/metrics-path]`);
-  return [...previous, { jobName: match[1] ?? '', targets: [match[2] ?? ''], ...(match[3] === undefined ? {} : { metricsPath: match[3] }) }];
+  if (match === null)
+    throw new Error(`--scrape ${JSON.stringify(value)}: expected name=127.0.0.1:port[/metrics-path]`);
+  return [
+    ...previous,
+    {
+      jobName: match[1] ?? '',
+      targets: [match[2] ?? ''],
+      ...(match[3] === undefined ? {} : { metricsPath: match[3] }),
+    },
+  ];
 }
 
-const program = new Command('local-cluster').description('the K-SISS local cluster (etcd, Kubernetes, kwok, Prometheus, emulator)');
+const program = new Command('local-cluster').description(
+  'the K-SISS local cluster (etcd, Kubernetes, kwok, Prometheus, emulator)',
+);
 program.option('--state-dir <dir>', 'state dir (default KSISS_CLUSTER_DIR or .cluster/)');
 
 program
@@ -25,29 +35,38 @@ program
   .option('--scrape-interval <seconds>', 'Prometheus scrape interval', '1')
   .option('--scrape <name=127.0.0.1:port[/path]>', 'extra static scrape target (repeatable)', parseTarget, [])
   .option('--http-sd <url>', 'extra http_sd endpoint (repeatable)', (v: string, p: string[]) => [...p, v], [])
-  .action(async (opts: { topology?: string; reuse?: boolean; knative: boolean; scrapeInterval: string; scrape: StaticScrapeTarget[]; httpSd: string[] }) => {
-    const state = await startCluster({
-      stateDir: program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir(),
-      ...(opts.topology === undefined ? {} : { topologyFile: opts.topology }),
-      reuse: opts.reuse === true,
-      ...(opts.knative ? {} : { knative: false }),
-      scrapeIntervalSeconds: Number(opts.scrapeInterval),
-      extraScrapeTargets: opts.scrape,
-      extraHttpSdUrls: opts.httpSd,
-    });
-    process.stdout.write(
-      [
-        `apiserver   ${state.apiserverUrl}`,
-        `kubeconfig  ${state.kubeconfig}   (kubectl: ${state.kubectl})`,
-        `prometheus  ${state.prometheusUrl}`,
-        `emulator    ${state.emulatorUrl}   (PUT /load/{namespace}/{service}, GET /pods)`,
-        `knative     ${state.knative === undefined ? 'not started' : JSON.stringify(state.knative)}`,
-        `state       ${state.stateDir}/state.json`,
-        `started in ${state.startSeconds} s (build/wait ${state.buildSeconds} s)`,
-        '',
-      ].join('\n'),
-    );
-  });
+  .action(
+    async (opts: {
+      topology?: string;
+      reuse?: boolean;
+      knative: boolean;
+      scrapeInterval: string;
+      scrape: StaticScrapeTarget[];
+      httpSd: string[];
+    }) => {
+      const state = await startCluster({
+        stateDir: program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir(),
+        ...(opts.topology === undefined ? {} : { topologyFile: opts.topology }),
+        reuse: opts.reuse === true,
+        ...(opts.knative ? {} : { knative: false }),
+        scrapeIntervalSeconds: Number(opts.scrapeInterval),
+        extraScrapeTargets: opts.scrape,
+        extraHttpSdUrls: opts.httpSd,
+      });
+      process.stdout.write(
+        [
+          `apiserver   ${state.apiserverUrl}`,
+          `kubeconfig  ${state.kubeconfig}   (kubectl: ${state.kubectl})`,
+          `prometheus  ${state.prometheusUrl}`,
+          `emulator    ${state.emulatorUrl}   (PUT /load/{namespace}/{service}, GET /pods)`,
+          `knative     ${state.knative === undefined ? 'not started' : JSON.stringify(state.knative)}`,
+          `state       ${state.stateDir}/state.json`,
+          `started in ${state.startSeconds} s (build/wait ${state.buildSeconds} s)`,
+          '',
+        ].join('\n'),
+      );
+    },
+  );
 
 program
   .command('down')
@@ -61,7 +80,9 @@ program
   .command('status')
   .description('show the components and whether the cluster answers')
   .action(async () => {
-    const { state, lines } = clusterStatus(program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir());
+    const { state, lines } = clusterStatus(
+      program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir(),
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
     if (state === undefined) {
       process.stdout.write('no state.json: the cluster is not up\n');
@@ -69,7 +90,9 @@ program
       return;
     }
     const healthy = await clusterHealthy(state);
-    process.stdout.write(`${healthy ? 'healthy' : 'NOT healthy'}: apiserver ${state.apiserverUrl}, prometheus ${state.prometheusUrl}, emulator ${state.emulatorUrl}\n`);
+    process.stdout.write(
+      `${healthy ? 'healthy' : 'NOT healthy'}: apiserver ${state.apiserverUrl}, prometheus ${state.prometheusUrl}, emulator ${state.emulatorUrl}\n`,
+    );
     if (!healthy) process.exitCode = 1;
   });
 
@@ -82,7 +105,9 @@ program
   .command('prometheus-start')
   .description('start Prometheus again (same port, config and data)')
   .action(async () => {
-    process.stdout.write(`${await startPrometheus(program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir())}\n`);
+    process.stdout.write(
+      `${await startPrometheus(program.opts<{ stateDir?: string }>().stateDir ?? defaultStateDir())}\n`,
+    );
   });
 
 await program.parseAsync().catch((error: unknown) => {

@@ -58,7 +58,10 @@ export interface UpstreamBinaries {
 }
 
 /** Where build-upstream.sh leaves each binary for the pinned versions. */
-export function upstreamBinaries(versions: UpstreamVersions = readVersions(), cache = cacheDir()): UpstreamBinaries {
+export function upstreamBinaries(
+  versions: UpstreamVersions = readVersions(),
+  cache = cacheDir(),
+): UpstreamBinaries {
   const k8s = join(cache, `kubernetes-${versions.kubernetes}`, 'bin');
   return {
     etcd: join(cache, `etcd-${versions.etcd}`, 'bin', 'etcd'),

@@ -55,8 +55,20 @@ export class PodMetrics {
       container: identity.container,
     };
     const m = ['model_name'] as const;
-    this.e2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'End-to-end request latency, s.', labelNames: m, buckets: E2E_BUCKETS_S, registers: r });
-    this.ttft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Time to first token, s.', labelNames: m, buckets: TTFT_BUCKETS_S, registers: r });
+    this.e2e = new Histogram({
+      name: 'vllm:e2e_request_latency_seconds',
+      help: 'End-to-end request latency, s.',
+      labelNames: m,
+      buckets: E2E_BUCKETS_S,
+      registers: r,
+    });
+    this.ttft = new Histogram({
+      name: 'vllm:time_to_first_token_seconds',
+      help: 'Time to first token, s.',
+      labelNames: m,
+      buckets: TTFT_BUCKETS_S,
+      registers: r,
+    });
     this.tpot = new Histogram({
       name: 'vllm:time_per_output_token_seconds',
       help: 'Time per output token, s (one observation per request: its mean inter-token time).',
@@ -64,23 +76,90 @@ export class PodMetrics {
       buckets: TPOT_BUCKETS_S,
       registers: r,
     });
-    this.success = new Counter({ name: 'vllm:request_success_total', help: 'Finished requests.', labelNames: ['model_name', 'finished_reason'], registers: r });
-    this.failure = new Counter({ name: 'vllm:request_failure_total', help: 'Rejected requests (emulator).', labelNames: ['model_name', 'reason'], registers: r });
-    this.promptTokens = new Counter({ name: 'vllm:prompt_tokens_total', help: 'Prefilled tokens.', labelNames: m, registers: r });
-    this.generationTokens = new Counter({ name: 'vllm:generation_tokens_total', help: 'Generated tokens.', labelNames: m, registers: r });
-    this.waiting = new Gauge({ name: 'vllm:num_requests_waiting', help: 'Requests waiting.', labelNames: m, registers: r });
-    this.running = new Gauge({ name: 'vllm:num_requests_running', help: 'Requests running.', labelNames: m, registers: r });
-    this.kvUsage = new Gauge({ name: 'vllm:gpu_cache_usage_perc', help: 'KV-cache usage, 0..1.', labelNames: m, registers: r });
-    this.tgiTimePerToken = new Histogram({ name: 'tgi_request_mean_time_per_token_duration', help: 'Mean time per token per request, s.', buckets: TPOT_BUCKETS_S, registers: r });
-    this.tgiDuration = new Histogram({ name: 'tgi_request_duration', help: 'Request duration, s.', buckets: E2E_BUCKETS_S, registers: r });
+    this.success = new Counter({
+      name: 'vllm:request_success_total',
+      help: 'Finished requests.',
+      labelNames: ['model_name', 'finished_reason'],
+      registers: r,
+    });
+    this.failure = new Counter({
+      name: 'vllm:request_failure_total',
+      help: 'Rejected requests (emulator).',
+      labelNames: ['model_name', 'reason'],
+      registers: r,
+    });
+    this.promptTokens = new Counter({
+      name: 'vllm:prompt_tokens_total',
+      help: 'Prefilled tokens.',
+      labelNames: m,
+      registers: r,
+    });
+    this.generationTokens = new Counter({
+      name: 'vllm:generation_tokens_total',
+      help: 'Generated tokens.',
+      labelNames: m,
+      registers: r,
+    });
+    this.waiting = new Gauge({
+      name: 'vllm:num_requests_waiting',
+      help: 'Requests waiting.',
+      labelNames: m,
+      registers: r,
+    });
+    this.running = new Gauge({
+      name: 'vllm:num_requests_running',
+      help: 'Requests running.',
+      labelNames: m,
+      registers: r,
+    });
+    this.kvUsage = new Gauge({
+      name: 'vllm:gpu_cache_usage_perc',
+      help: 'KV-cache usage, 0..1.',
+      labelNames: m,
+      registers: r,
+    });
+    this.tgiTimePerToken = new Histogram({
+      name: 'tgi_request_mean_time_per_token_duration',
+      help: 'Mean time per token per request, s.',
+      buckets: TPOT_BUCKETS_S,
+      registers: r,
+    });
+    this.tgiDuration = new Histogram({
+      name: 'tgi_request_duration',
+      help: 'Request duration, s.',
+      buckets: E2E_BUCKETS_S,
+      registers: r,
+    });
     this.tgiQueue = new Gauge({ name: 'tgi_queue_size', help: 'Requests waiting.', registers: r });
     const d = Object.keys(this.dcgmLabels);
-    this.gpuUtil = new Gauge({ name: 'DCGM_FI_DEV_GPU_UTIL', help: 'GPU utilization (in %).', labelNames: d, registers: r });
-    this.fbUsed = new Gauge({ name: 'DCGM_FI_DEV_FB_USED', help: 'Framebuffer memory used (in MiB).', labelNames: d, registers: r });
-    this.genericDuration = new Histogram({ name: 'inference_request_duration_seconds', help: 'Request duration, s.', buckets: E2E_BUCKETS_S, registers: r });
-    this.genericQueue = new Gauge({ name: 'inference_request_queue_depth', help: 'Requests waiting.', registers: r });
+    this.gpuUtil = new Gauge({
+      name: 'DCGM_FI_DEV_GPU_UTIL',
+      help: 'GPU utilization (in %).',
+      labelNames: d,
+      registers: r,
+    });
+    this.fbUsed = new Gauge({
+      name: 'DCGM_FI_DEV_FB_USED',
+      help: 'Framebuffer memory used (in MiB).',
+      labelNames: d,
+      registers: r,
+    });
+    this.genericDuration = new Histogram({
+      name: 'inference_request_duration_seconds',
+      help: 'Request duration, s.',
+      buckets: E2E_BUCKETS_S,
+      registers: r,
+    });
+    this.genericQueue = new Gauge({
+      name: 'inference_request_queue_depth',
+      help: 'Requests waiting.',
+      registers: r,
+    });
     // Zero-valued series from the first scrape on, as real servers export them.
     this.success.inc({ ...this.vllmLabels, finished_reason: 'stop' }, 0);
+    for (const h of [this.e2e, this.ttft, this.tpot]) h.zero(this.vllmLabels);
+    this.promptTokens.inc(this.vllmLabels, 0);
+    this.generationTokens.inc(this.vllmLabels, 0);
     this.update({ queueLength: 0, runningRequests: 0, kvUsage: 0 } as ReplicaSnapshot, 0, 0);
   }
 

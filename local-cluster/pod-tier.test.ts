@@ -3,8 +3,16 @@ import { podTier } from './pod-tier.js';
 
 describe('podTier', () => {
   const cases = [
-    { name: 'MIG slice from requests', containers: [{ requests: { 'nvidia.com/mig-2g.20gb': '1', cpu: '1' } }], tier: 'mig-2g.20gb' },
-    { name: 'limits only (extended resources)', containers: [{ limits: { 'nvidia.com/mig-1g.10gb': '1' } }], tier: 'mig-1g.10gb' },
+    {
+      name: 'MIG slice from requests',
+      containers: [{ requests: { 'nvidia.com/mig-2g.20gb': '1', cpu: '1' } }],
+      tier: 'mig-2g.20gb',
+    },
+    {
+      name: 'limits only (extended resources)',
+      containers: [{ limits: { 'nvidia.com/mig-1g.10gb': '1' } }],
+      tier: 'mig-1g.10gb',
+    },
     { name: 'shared GPU', containers: [{ requests: { 'nvidia.com/gpu.shared': '1' } }], tier: 'gpu.shared' },
     { name: 'one whole GPU', containers: [{ limits: { 'nvidia.com/gpu': '1' } }], tier: 'gpu' },
     { name: 'two whole GPUs', containers: [{ limits: { 'nvidia.com/gpu': '2' } }], tier: 'gpu-x2' },
@@ -14,8 +22,16 @@ describe('podTier', () => {
       tier: 'mig-3g.40gb',
     },
     { name: 'no GPU request', containers: [{ requests: { cpu: '1' } }], reason: 'noGpuRequest' },
-    { name: 'three whole GPUs: no such tier', containers: [{ limits: { 'nvidia.com/gpu': '3' } }], reason: 'unknownTier' },
-    { name: 'unknown resource', containers: [{ limits: { 'nvidia.com/mig-9g.99gb': '1' } }], reason: 'unknownTier' },
+    {
+      name: 'three whole GPUs: no such tier',
+      containers: [{ limits: { 'nvidia.com/gpu': '3' } }],
+      reason: 'unknownTier',
+    },
+    {
+      name: 'unknown resource',
+      containers: [{ limits: { 'nvidia.com/mig-9g.99gb': '1' } }],
+      reason: 'unknownTier',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -29,7 +45,11 @@ describe('podTier', () => {
     });
   }
   test('the node GPU model breaks ties between same-named tiers', () => {
-    const a100 = { ...[...DEFAULT_CATALOG.values()].find((t) => t.name === 'mig-1g.10gb'), name: 'mig-1g.10gb-a100', gpuModel: 'A100-80GB' };
+    const a100 = {
+      ...[...DEFAULT_CATALOG.values()].find((t) => t.name === 'mig-1g.10gb'),
+      name: 'mig-1g.10gb-a100',
+      gpuModel: 'A100-80GB',
+    };
     const catalog = new Map([...DEFAULT_CATALOG, ['mig-1g.10gb-a100', a100 as never]]);
     const result = podTier(catalog, [{ limits: { 'nvidia.com/mig-1g.10gb': '1' } }], 'A100-80GB');
     expect(result.ok && result.tier.gpuModel).toBe('A100-80GB');

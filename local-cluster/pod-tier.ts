@@ -33,7 +33,9 @@ export function podTier(
     return { ok: false, reason: 'noGpuRequest', message: 'the pod requests no nvidia.com/* resource' };
   }
   for (const [resource, count] of units) {
-    const candidates = [...catalog.values()].filter((t) => t.resource === resource && t.unitsPerPod === count);
+    const candidates = [...catalog.values()].filter(
+      (t) => t.resource === resource && t.unitsPerPod === count,
+    );
     const best = candidates.find((t) => t.gpuModel === nodeGpuModel) ?? candidates[0];
     if (best !== undefined) return { ok: true, tier: best };
   }

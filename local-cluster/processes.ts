@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { SYSTEM_CLOCK, type Clock } from './clock.js';
 
@@ -96,7 +105,8 @@ export function isRunning(proc: ComponentProcess): boolean {
     return false;
   }
   const stat = safeRead(`/proc/${proc.pid}/stat`);
-  if (stat !== undefined && / Z /.test(stat.slice(stat.lastIndexOf(')') + 1, stat.lastIndexOf(')') + 4))) return false;
+  if (stat !== undefined && / Z /.test(stat.slice(stat.lastIndexOf(')') + 1, stat.lastIndexOf(')') + 4)))
+    return false;
   const argv0 = cmdline.split('\0')[0] ?? '';
   return argv0 === proc.command || basename(argv0) === basename(proc.command);
 }

@@ -1,5 +1,9 @@
 import { load } from 'js-yaml';
-import { renderPrometheusConfig, validatePrometheusConfigInput, type PrometheusConfigInput } from './prometheus-config.js';
+import {
+  renderPrometheusConfig,
+  validatePrometheusConfigInput,
+  type PrometheusConfigInput,
+} from './prometheus-config.js';
 
 const base: PrometheusConfigInput = {
   scrapeIntervalSeconds: 1,
@@ -17,15 +21,36 @@ describe('renderPrometheusConfig', () => {
     };
     expect(doc.global.scrape_interval).toBe('1s');
     expect(doc.scrape_configs.map((j) => j.job_name)).toEqual(['emulator', 'k-siss', 'http-sd-0', 'file-sd']);
-    expect(doc.scrape_configs[0]).toMatchObject({ honor_labels: true, http_sd_configs: [{ url: 'http://127.0.0.1:9000/sd' }] });
-    expect(doc.scrape_configs[1]).toMatchObject({ static_configs: [{ targets: ['127.0.0.1:9400'], labels: { app: 'k-siss' } }] });
+    expect(doc.scrape_configs[0]).toMatchObject({
+      honor_labels: true,
+      http_sd_configs: [{ url: 'http://127.0.0.1:9000/sd' }],
+    });
+    expect(doc.scrape_configs[1]).toMatchObject({
+      static_configs: [{ targets: ['127.0.0.1:9400'], labels: { app: 'k-siss' } }],
+    });
   });
 
   const bad: Array<{ name: string; input: PrometheusConfigInput; error: string }> = [
-    { name: 'non-loopback target', input: { ...base, staticTargets: [{ jobName: 'x', targets: ['10.0.0.1:80'] }] }, error: 'staticTargets[0].targets[0] = "10.0.0.1:80"' },
-    { name: 'non-loopback http_sd', input: { ...base, httpSdUrls: ['http://example.com/sd'] }, error: 'httpSdUrls[0] = "http://example.com/sd"' },
-    { name: 'bad interval', input: { ...base, scrapeIntervalSeconds: 0.5 }, error: 'scrapeIntervalSeconds = 0.5' },
-    { name: 'bad job name', input: { ...base, staticTargets: [{ jobName: '9x', targets: ['127.0.0.1:1'] }] }, error: 'staticTargets[0].jobName = "9x"' },
+    {
+      name: 'non-loopback target',
+      input: { ...base, staticTargets: [{ jobName: 'x', targets: ['10.0.0.1:80'] }] },
+      error: 'staticTargets[0].targets[0] = "10.0.0.1:80"',
+    },
+    {
+      name: 'non-loopback http_sd',
+      input: { ...base, httpSdUrls: ['http://example.com/sd'] },
+      error: 'httpSdUrls[0] = "http://example.com/sd"',
+    },
+    {
+      name: 'bad interval',
+      input: { ...base, scrapeIntervalSeconds: 0.5 },
+      error: 'scrapeIntervalSeconds = 0.5',
+    },
+    {
+      name: 'bad job name',
+      input: { ...base, staticTargets: [{ jobName: '9x', targets: ['127.0.0.1:1'] }] },
+      error: 'staticTargets[0].jobName = "9x"',
+    },
   ];
   for (const c of bad) {
     test(c.name, () => {

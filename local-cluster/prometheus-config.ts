@@ -32,7 +32,9 @@ export function validatePrometheusConfigInput(input: PrometheusConfigInput): str
   }
   input.staticTargets.forEach((job, i) => {
     if (!/^[a-zA-Z_][a-zA-Z0-9_-]*$/.test(job.jobName)) {
-      problems.push(`staticTargets[${i}].jobName = ${JSON.stringify(job.jobName)}: must match [a-zA-Z_][a-zA-Z0-9_-]*`);
+      problems.push(
+        `staticTargets[${i}].jobName = ${JSON.stringify(job.jobName)}: must match [a-zA-Z_][a-zA-Z0-9_-]*`,
+      );
     }
     job.targets.forEach((t, j) => {
       if (!LOOPBACK_TARGET.test(t)) {
@@ -42,7 +44,9 @@ export function validatePrometheusConfigInput(input: PrometheusConfigInput): str
   });
   [input.emulatorSdUrl, ...input.httpSdUrls].forEach((url, i) => {
     if (url !== undefined && !LOOPBACK_URL.test(url)) {
-      problems.push(`${i === 0 ? 'emulatorSdUrl' : `httpSdUrls[${i - 1}]`} = ${JSON.stringify(url)}: must be http://127.x.x.x:port/...`);
+      problems.push(
+        `${i === 0 ? 'emulatorSdUrl' : `httpSdUrls[${i - 1}]`} = ${JSON.stringify(url)}: must be http://127.x.x.x:port/...`,
+      );
     }
   });
   return problems;

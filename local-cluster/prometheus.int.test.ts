@@ -21,37 +21,47 @@ afterAll(async () => {
   removeScrapeTargets('probe-exporter');
   await startPrometheus();
   await new Promise<void>((r) => (server === undefined ? r() : server.close(() => r())));
-});
+}, TEST_TIMEOUT_MS);
 
-test('Prometheus stops and starts again on the same URL', async () => {
-  const url = clusterState().prometheusUrl;
-  await stopPrometheus();
-  await expect(fetch(`${url}/-/ready`)).rejects.toThrow();
-  expect(await startPrometheus()).toBe(url);
-  await eventually('Prometheus answers queries again', async () => ((await promQuery('vector(1)'))[0]?.value === 1 ? true : undefined));
-});
+test(
+  'Prometheus stops and starts again on the same URL',
+  async () => {
+    const url = clusterState().prometheusUrl;
+    await stopPrometheus();
+    await expect(fetch(`${url}/-/ready`)).rejects.toThrow();
+    expect(await startPrometheus()).toBe(url);
+    await eventually('Prometheus answers queries again', async () =>
+      (await promQuery('vector(1)'))[0]?.value === 1 ? true : undefined,
+    );
+  },
+  TEST_TIMEOUT_MS,
+);
 
-test('extra scrape targets added at run time are scraped', async () => {
-  // A tiny real HTTP endpoint standing in for an exporter (the thing scraped, not Prometheus).
-  server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end('# TYPE k_siss_probe gauge\nk_siss_probe 42\n');
-  });
-  const port = await new Promise<number>((resolve) =>
-    server?.listen(0, '127.0.0.1', () => {
-      const address = server?.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    }),
-  );
-  addScrapeTargets('probe-exporter', [`127.0.0.1:${port}`]);
-  const sample = await eventually(
-    'k_siss_probe scraped',
-    async () => {
-      const r = await promQuery('k_siss_probe');
-      return r.length > 0 ? r[0] : undefined;
-    },
-    60_000,
-  );
-  expect(sample?.value).toBe(42);
-  expect(sample?.labels.job).toBe('probe-exporter');
-});
+test(
+  'extra scrape targets added at run time are scraped',
+  async () => {
+    // A tiny real HTTP endpoint standing in for an exporter (the thing scraped, not Prometheus).
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE k_siss_probe gauge\nk_siss_probe 42\n');
+    });
+    const port = await new Promise<number>((resolve) =>
+      server?.listen(0, '127.0.0.1', () => {
+        const address = server?.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      }),
+    );
+    addScrapeTargets('probe-exporter', [`127.0.0.1:${port}`]);
+    const sample = await eventually(
+      'k_siss_probe scraped',
+      async () => {
+        const r = await promQuery('k_siss_probe');
+        return r.length > 0 ? r[0] : undefined;
+      },
+      60_000,
+    );
+    expect(sample?.value).toBe(42);
+    expect(sample?.labels.job).toBe('probe-exporter');
+  },
+  TEST_TIMEOUT_MS,
+);

@@ -11,9 +11,19 @@ import { readState, type ClusterState } from './state.js';
 export const PROMETHEUS_COMPONENT = 'prometheus';
 
 /** Where our Prometheus keeps its config, TSDB and file_sd target files. */
-export function prometheusPaths(stateDir: string): { dir: string; config: string; data: string; fileSdDir: string } {
+export function prometheusPaths(stateDir: string): {
+  dir: string;
+  config: string;
+  data: string;
+  fileSdDir: string;
+} {
   const dir = join(stateDir, 'prometheus');
-  return { dir, config: join(dir, 'prometheus.yml'), data: join(dir, 'data'), fileSdDir: join(dir, 'targets') };
+  return {
+    dir,
+    config: join(dir, 'prometheus.yml'),
+    data: join(dir, 'data'),
+    fileSdDir: join(dir, 'targets'),
+  };
 }
 
 /** The `prometheus` binary: Debian's package (install-deps.sh), or PROMETHEUS_BIN. */
@@ -43,7 +53,9 @@ export function writePrometheusConfig(setup: PrometheusSetup): string {
   mkdirSync(paths.data, { recursive: true });
   const text = renderPrometheusConfig({
     scrapeIntervalSeconds: setup.scrapeIntervalSeconds,
-    ...(setup.emulatorPort === undefined ? {} : { emulatorSdUrl: `http://127.0.0.1:${setup.emulatorPort}/sd` }),
+    ...(setup.emulatorPort === undefined
+      ? {}
+      : { emulatorSdUrl: `http://127.0.0.1:${setup.emulatorPort}/sd` }),
     staticTargets: setup.staticTargets,
     httpSdUrls: setup.httpSdUrls,
     fileSdGlob: join(paths.fileSdDir, '*.json'),
@@ -77,9 +89,12 @@ export async function launchPrometheus(
       clock,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- prometheus log ---\n${logTail(stateDir, PROMETHEUS_COMPONENT)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `${(error as Error).message}\n--- prometheus log ---\n${logTail(stateDir, PROMETHEUS_COMPONENT)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return url;
 }
@@ -122,14 +137,19 @@ export function addScrapeTargets(
   targets: readonly string[],
   labels: Readonly<Record<string, string>> = {},
 ): string {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`addScrapeTargets: name = ${JSON.stringify(name)}: use a-z0-9-`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+    throw new Error(`addScrapeTargets: name = ${JSON.stringify(name)}: use a-z0-9-`);
   for (const t of targets) {
-    if (!/^127\.\d+\.\d+\.\d+:\d+$/.test(t)) throw new Error(`addScrapeTargets: target = ${JSON.stringify(t)}: must be 127.x.x.x:port`);
+    if (!/^127\.\d+\.\d+\.\d+:\d+$/.test(t))
+      throw new Error(`addScrapeTargets: target = ${JSON.stringify(t)}: must be 127.x.x.x:port`);
   }
   const dir = prometheusPaths(stateDir).fileSdDir;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: [...targets], labels: { job: name, ...labels } }], null, 2));
+  writeFileSync(
+    `${file}.tmp`,
+    JSON.stringify([{ targets: [...targets], labels: { job: name, ...labels } }], null, 2),
+  );
   renameSync(`${file}.tmp`, file);
   return file;
 }

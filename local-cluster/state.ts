@@ -68,7 +68,9 @@ export function readState(stateDir: string): ClusterState | undefined {
   const parsed = stateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'} (re-run \`make cluster-up\`)`);
+    throw new Error(
+      `${file}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'} (re-run \`make cluster-up\`)`,
+    );
   }
   return parsed.data;
 }

@@ -43,7 +43,10 @@ const quantity = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const nodeSchema = z.strictObject({
   name: z.string().regex(dnsName, 'must be a DNS subdomain (lower case, digits, - and .)').max(253),
   gpuModel: z.string().min(1).optional(),
-  cpu: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(quantity, 'must be a quantity')),
+  cpu: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(quantity, 'must be a quantity')),
   memory: z.string().regex(quantity, 'must be a quantity such as 64Gi'),
   pods: z.number().int().positive().default(110),
   resources: z

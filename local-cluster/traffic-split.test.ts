@@ -7,7 +7,12 @@ describe('splitTraffic', () => {
     { key: 'b1', revision: 'svc-00002' },
   ];
   const cases = [
-    { name: 'no route: even over all pods', traffic: undefined, want: { a1: 1 / 3, a2: 1 / 3, b1: 1 / 3 }, unserved: 0 },
+    {
+      name: 'no route: even over all pods',
+      traffic: undefined,
+      want: { a1: 1 / 3, a2: 1 / 3, b1: 1 / 3 },
+      unserved: 0,
+    },
     {
       name: '80/20 split, even within a revision',
       traffic: [
@@ -41,7 +46,12 @@ describe('splitTraffic', () => {
       want: { a1: 0.5, a2: 0.5 },
       unserved: 0,
     },
-    { name: 'zero-percent entries are ignored', traffic: [{ revisionName: 'svc-00001', percent: 0 }], want: { a1: 1 / 3, a2: 1 / 3, b1: 1 / 3 }, unserved: 0 },
+    {
+      name: 'zero-percent entries are ignored',
+      traffic: [{ revisionName: 'svc-00001', percent: 0 }],
+      want: { a1: 1 / 3, a2: 1 / 3, b1: 1 / 3 },
+      unserved: 0,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -52,5 +62,6 @@ describe('splitTraffic', () => {
       expect(split.unservedShare).toBeCloseTo(c.unserved);
     });
   }
-  test('no pods at all: everything unserved', () => expect(splitTraffic([], undefined).unservedShare).toBe(1));
+  test('no pods at all: everything unserved', () =>
+    expect(splitTraffic([], undefined).unservedShare).toBe(1));
 });

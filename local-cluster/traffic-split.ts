@@ -22,7 +22,10 @@ export interface TrafficSplit {
  * Splits a service's load over its Ready pods: by the Route's traffic percent per revision, evenly within a
  * revision. Without a Route status (no Knative, or a Deployment), evenly over all Ready pods. Pure.
  */
-export function splitTraffic(pods: readonly SplitPod[], traffic: readonly TrafficTarget[] | undefined): TrafficSplit {
+export function splitTraffic(
+  pods: readonly SplitPod[],
+  traffic: readonly TrafficTarget[] | undefined,
+): TrafficSplit {
   const weights = new Map<string, number>();
   const targets = (traffic ?? []).filter((t) => (t.percent ?? 0) > 0 && t.revisionName !== undefined);
   if (targets.length === 0) {
@@ -33,7 +36,11 @@ export function splitTraffic(pods: readonly SplitPod[], traffic: readonly Traffi
   const total = targets.reduce((s, t) => s + (t.percent ?? 0), 0);
   let unserved = 0;
   const byRevision = new Map<string, number>();
-  for (const t of targets) byRevision.set(t.revisionName as string, (byRevision.get(t.revisionName as string) ?? 0) + (t.percent ?? 0) / total);
+  for (const t of targets)
+    byRevision.set(
+      t.revisionName as string,
+      (byRevision.get(t.revisionName as string) ?? 0) + (t.percent ?? 0) / total,
+    );
   for (const [revision, share] of byRevision) {
     const members = pods.filter((p) => p.revision === revision);
     if (members.length === 0) {

@@ -44,15 +44,21 @@ export async function ensureUpstreamBinaries(
     if (clock.now() - lastReport > 30_000) {
       lastReport = clock.now();
       const tail = readTail(join(BACKGROUND_BUILD_DIR, 'upstream.log'));
-      log(`waiting for the background upstream build (missing: ${missingBinaries(binaries).join(', ')}): ${tail}`);
+      log(
+        `waiting for the background upstream build (missing: ${missingBinaries(binaries).join(', ')}): ${tail}`,
+      );
     }
     await clock.sleep(2000);
   }
   await new Promise<void>((resolveBuild, reject) => {
-    const child = spawn('bash', [join(LOCAL_CLUSTER_DIR, 'build-upstream.sh'), 'etcd', 'kwok', 'kubernetes'], {
-      cwd: REPO_DIR,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'bash',
+      [join(LOCAL_CLUSTER_DIR, 'build-upstream.sh'), 'etcd', 'kwok', 'kubernetes'],
+      {
+        cwd: REPO_DIR,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const forward = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') log(line);
     };
@@ -64,7 +70,8 @@ export async function ensureUpstreamBinaries(
     );
   });
   const missing = missingBinaries(binaries);
-  if (missing.length > 0) throw new Error(`after build-upstream.sh these are still missing: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`after build-upstream.sh these are still missing: ${missing.join(', ')}`);
   return { binaries, buildSeconds: Math.round((clock.now() - start) / 1000) };
 }
 

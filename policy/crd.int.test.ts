@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import { load } from 'js-yaml';
 import { SYSTEM_CLOCK } from '../local-cluster/index.js';
 import { createTestNamespace, deleteNamespace, kubeConfig } from '../test/cluster-state.js';
 import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, installPolicyCrd } from './index.js';
@@ -95,6 +98,17 @@ describe('AIInferenceAutoscalerPolicy CRD on the real API server', () => {
         fallback: { failureThreshold: 3, replicas: 4 },
       }),
     ).resolves.toBeDefined();
+  });
+
+  it('accepts the shipped example policy (policy/example-policy.yaml)', async () => {
+    const example = load(
+      readFileSync(fileURLToPath(new URL('./example-policy.yaml', import.meta.url)), 'utf8'),
+    ) as {
+      metadata: { name: string };
+      spec: unknown;
+    };
+    const created = (await create(`example-${example.metadata.name}`, example.spec)) as { spec: unknown };
+    expect(created.spec).toMatchObject(example.spec as Record<string, unknown>);
   });
 
   const bad: ReadonlyArray<{ name: string; spec: unknown; field: string; says?: RegExp }> = [

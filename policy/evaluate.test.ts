@@ -324,6 +324,17 @@ const cases: readonly Case[] = [
     expect: { hold: 'Cooldown', desired: 3, message: /200 s left/ },
   },
   {
+    name: 'cooldown and rate policy both block: Cooldown is reported',
+    spec: spec({
+      cooldownPeriod: 300,
+      scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+    }),
+    current: 3,
+    readings: { gpuUtilization: value(120) },
+    status: { lastScaleTime: ago(10), scaleEvents: [{ time: ago(10), replicasChange: 1 }] },
+    expect: { hold: 'Cooldown', desired: 3, message: /wants 6 replicas/ },
+  },
+  {
     name: 'after the cooldown: scales',
     spec: spec({ cooldownPeriod: 300 }),
     current: 2,

@@ -300,6 +300,17 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
     nowMs,
   );
   const desired = clamp(limited.replicas, spec.minReplicas, spec.maxReplicas);
+  const wanted = clamp(stabilized, spec.minReplicas, spec.maxReplicas);
+
+  // The cooldown is the coarsest block: reported before the rate policies when both hold.
+  if (wanted !== current && !limited.disabled && cooldownMs > 0) {
+    return hold(
+      'Cooldown',
+      `${summary} wants ${wanted} replicas, but the last scaling was less than cooldownPeriod ${spec.cooldownPeriodSeconds} s ago (${Math.ceil(cooldownMs / 1000)} s left)`,
+      desired,
+      history,
+    );
+  }
 
   if (desired === current) {
     if (raw === current) {
@@ -340,14 +351,6 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
     return hold('AtLimit', `${summary} recommends ${stabilized}, but already at ${bound}`, desired, history);
   }
 
-  if (cooldownMs > 0) {
-    return hold(
-      'Cooldown',
-      `${summary} wants ${desired} replicas, but the last scaling was less than cooldownPeriod ${spec.cooldownPeriodSeconds} s ago (${Math.ceil(cooldownMs / 1000)} s left)`,
-      desired,
-      history,
-    );
-  }
   const direction = desired > current ? 'MetricsAboveTarget' : 'MetricsBelowTarget';
   const partial =
     unavailable.length > 0 ? ` (scaling up on the usable metrics; unavailable: ${unavailableText})` : '';

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
 import { enabledMetrics, parsePolicySpec } from './spec.js';
 
 const valid = {
@@ -114,5 +117,17 @@ describe('enabledMetrics', () => {
       { name: 'gpuMemory', target: 80 },
       { name: 'requestQueueDepth', target: 4 },
     ]);
+  });
+});
+
+describe('the shipped example policy', () => {
+  it('parses without issues', () => {
+    const example = load(
+      readFileSync(fileURLToPath(new URL('./example-policy.yaml', import.meta.url)), 'utf8'),
+    ) as {
+      spec: unknown;
+    };
+    const parsed = parsePolicySpec(example.spec);
+    expect(parsed.ok ? [] : parsed.issues).toEqual([]);
   });
 });

@@ -104,7 +104,11 @@ describe('Prometheus metrics source on the local Prometheus', () => {
 
   test('a query with no series is "no data" (undefined), not an error', async () => {
     const result = await source.read(target, [
-      { name: 'missing', query: 'tgi_queue_size{namespace="{{namespace}}",pod="%s",no_such_label="x"}', aggregate: 'max' },
+      {
+        name: 'missing',
+        query: 'tgi_queue_size{namespace="{{namespace}}",pod="%s",no_such_label="x"}',
+        aggregate: 'max',
+      },
     ]);
     expect(result).toEqual({ values: { missing: undefined }, failures: [] });
   });
@@ -116,7 +120,9 @@ describe('Prometheus metrics source on the local Prometheus', () => {
     expect(result.values).toEqual({});
     expect(result.failures).toHaveLength(1);
     const failure = result.failures[0];
-    expect(failure).toEqual(expect.objectContaining({ metric: 'latency', errorClass: 'config', reason: 'badQuery' }));
+    expect(failure).toEqual(
+      expect.objectContaining({ metric: 'latency', errorClass: 'config', reason: 'badQuery' }),
+    );
     expect(failure?.message).toContain(`service ${namespace}/${SERVICE} metric latency`);
     expect(failure?.message).toContain('bad_data');
     expect(failure?.message).toMatch(/parse error/);

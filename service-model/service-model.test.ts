@@ -145,15 +145,19 @@ describe('replica engine', () => {
     const perRequest = 3000;
     const fit = Math.floor(perf.kvCapacityTokens / perRequest);
     for (let i = 0; i < fit + 3; i += 1)
-      engine.admit({ id: i, arrivalMs: 0, promptTokens: 2000, outputTokens: 1000 });
+      engine.admit({ id: i, arrivalMs: 0, promptTokens: 100, outputTokens: 2900 });
     engine.advance(1);
     const s = engine.snapshot();
     expect(s.runningRequests).toBe(fit);
     expect(s.queueLength).toBe(3);
     expect(s.kvUsage).toBeGreaterThan(0.5);
     expect(s.kvUsedTokens).toBeLessThanOrEqual(s.kvCapacityTokens);
-    const rest = engine.advance(10 * 60_000);
-    expect(served(rest)).toHaveLength(fit + 3);
+    const rest = served(engine.advance(10 * 60_000));
+    expect(rest).toHaveLength(fit + 3);
+    // The three that waited for KV cache show it as queue time; the first ones did not wait.
+    const queued = rest.filter((c) => c.request.id >= fit).map((c) => c.queueMs);
+    expect(Math.min(...queued)).toBeGreaterThan(1000);
+    expect(rest.find((c) => c.request.id === 0)?.queueMs).toBe(0);
     expect(engine.snapshot()).toMatchObject({ queueLength: 0, runningRequests: 0, kvUsedTokens: 0 });
   });
 

@@ -28,7 +28,7 @@ export function parseKsissSimConfig(
   const filled = options.fillSlo
     ? text
         .replaceAll('${TPOT_SLO_S}', String(slo.tpotMs / 1000))
-        .replaceAll('${QUEUE_SLO_S}', String(slo.ttftMs / 2000))
+        .replaceAll('${QUEUE_SLO_S}', String(slo.ttftMs / 1000))
     : text;
   let doc: unknown;
   try {

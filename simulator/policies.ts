@@ -120,7 +120,7 @@ export class PolicyFactory {
     if (first === undefined) return policy;
     const catalog = this.setup.catalog;
     const cost = (tier: string, n: number): number => (catalog.get(tier)?.computeFraction ?? Infinity) * n;
-    let initial = policy.initial;
+    let initial: { tier: string; replicas: number };
     if (name === 'k-siss') {
       const settings = this.setup.ksiss.config.settings;
       let best: { tier: string; replicas: number } | undefined;

@@ -120,7 +120,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
   let next = 0;
   let podMsTotal = 0;
   let lastProgress = -1;
-  let endMs = 0;
+  let endMs: number;
   for (let g = 0; ; g += GRID_MS) {
     while (next < requests.length && (requests[next]?.arrivalMs ?? 0) < g) {
       const request = requests[next++];

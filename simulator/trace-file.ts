@@ -10,7 +10,7 @@ export async function readTraceFile(path: string): Promise<TraceParseResult> {
     return {
       ok: false,
       reason: 'unknownFormat',
-      message: `--trace ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      message: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     };
   }
   return parseTrace(text, traceNameOf(path));

@@ -23,7 +23,10 @@ import {
 export function clusterState(): ClusterState {
   const dir = defaultStateDir();
   const state = readState(dir);
-  if (state === undefined) throw new Error(`no local cluster state in ${dir}: run the integration project (global setup) or \`make cluster-up\``);
+  if (state === undefined)
+    throw new Error(
+      `no local cluster state in ${dir}: run the integration project (global setup) or \`make cluster-up\``,
+    );
   return state;
 }
 
@@ -35,9 +38,19 @@ export function kubeConfig(): KubeConfig {
 }
 
 /** Typed API clients for the local cluster. */
-export function kubeClients(): { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; custom: CustomObjectsApi } {
+export function kubeClients(): {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  custom: CustomObjectsApi;
+} {
   const kc = kubeConfig();
-  return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
 }
 
 /** The cluster's CA certificate (PEM), for clients that verify the apiserver themselves. */
@@ -46,7 +59,12 @@ export function clusterCa(): Buffer {
 }
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes. */
-export function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+export function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 500,
+): Promise<T> {
   return waitFor(what, probe, timeoutMs, undefined, intervalMs);
 }
 
@@ -55,7 +73,9 @@ let namespaceCounter = 0;
 /** Creates a fresh namespace for one test file; delete it with `deleteNamespace` in afterAll. */
 export async function createTestNamespace(prefix: string): Promise<string> {
   namespaceCounter += 1;
-  const name = `${prefix}-${process.pid}-${namespaceCounter}-${Date.now().toString(36)}`.slice(0, 63).replace(/-+$/, '');
+  const name = `${prefix}-${process.pid}-${namespaceCounter}-${Date.now().toString(36)}`
+    .slice(0, 63)
+    .replace(/-+$/, '');
   const { core } = kubeClients();
   await core.createNamespace({ body: { metadata: { name } } });
   await eventually(`ServiceAccount default in ${name}`, async () => {
@@ -75,14 +95,19 @@ export async function deleteNamespace(name: string): Promise<void> {
 }
 
 /** A pod of the emulated workload: a Deployment-less pod marked `k-siss.io/emulated: "true"`. */
-export function emulatedPod(name: string, resources: Readonly<Record<string, string>>, service = name): V1Pod {
+export function emulatedPod(
+  name: string,
+  resources: Readonly<Record<string, string>>,
+  service = name,
+): V1Pod {
   return {
     metadata: { name, labels: { 'k-siss.io/emulated': 'true', 'k-siss.io/service': service } },
     spec: {
       containers: [
         {
           name: 'server',
-          image: 'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002',
+          image:
+            'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002',
           resources: { requests: { cpu: '1', memory: '1Gi', ...resources }, limits: { ...resources } },
         },
       ],
@@ -110,18 +135,31 @@ export async function promQuery(expr: string): Promise<PromSample[]> {
 }
 
 /** Sets the emulator's load profile of a service (Knative service name, or the Deployment/label service name). */
-export async function setLoad(namespace: string, service: string, profile: LoadProfile | Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${clusterState().emulatorUrl}/load/${encodeURIComponent(namespace)}/${encodeURIComponent(service)}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(profile),
-  });
-  if (!response.ok) throw new Error(`emulator PUT /load/${namespace}/${service}: ${response.status} ${await response.text()}`);
+export async function setLoad(
+  namespace: string,
+  service: string,
+  profile: LoadProfile | Record<string, unknown>,
+): Promise<void> {
+  const response = await fetch(
+    `${clusterState().emulatorUrl}/load/${encodeURIComponent(namespace)}/${encodeURIComponent(service)}`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(profile),
+    },
+  );
+  if (!response.ok)
+    throw new Error(
+      `emulator PUT /load/${namespace}/${service}: ${response.status} ${await response.text()}`,
+    );
 }
 
 /** Removes a service's load profile. */
 export async function clearLoad(namespace: string, service: string): Promise<void> {
-  await fetch(`${clusterState().emulatorUrl}/load/${encodeURIComponent(namespace)}/${encodeURIComponent(service)}`, { method: 'DELETE' });
+  await fetch(
+    `${clusterState().emulatorUrl}/load/${encodeURIComponent(namespace)}/${encodeURIComponent(service)}`,
+    { method: 'DELETE' },
+  );
 }
 
 /** What the emulator's pods are doing (tier, offered load, queue, recent latency). */
@@ -141,7 +179,11 @@ export function startPrometheus(): Promise<string> {
 }
 
 /** Makes Prometheus scrape more loopback targets (e.g. the k-siss exporter) without a restart. */
-export function addScrapeTargets(name: string, targets: readonly string[], labels: Readonly<Record<string, string>> = {}): string {
+export function addScrapeTargets(
+  name: string,
+  targets: readonly string[],
+  labels: Readonly<Record<string, string>> = {},
+): string {
   return addTargets(clusterState().stateDir, name, targets, labels);
 }
 

@@ -13,10 +13,15 @@ export default async function globalTeardown(): Promise<void> {
     process.stderr.write('[global-teardown] KSISS_CLUSTER_REUSE=1: leaving the local cluster running\n');
     return;
   }
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(repoDir, 'local-cluster', 'main.ts'), 'down'], {
-    cwd: repoDir,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: process.env,
-  });
-  if (result.status !== 0) process.stderr.write(`[global-teardown] local-cluster down exited with ${result.status}\n`);
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(repoDir, 'local-cluster', 'main.ts'), 'down'],
+    {
+      cwd: repoDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: process.env,
+    },
+  );
+  if (result.status !== 0)
+    process.stderr.write(`[global-teardown] local-cluster down exited with ${result.status}\n`);
 }

@@ -1,0 +1,133 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { formatSummaryTable, registerSimulateCommand } from './simulate-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ksiss-simulate-'));
+const traceFile = join(dir, 'tiny.jsonl');
+writeFileSync(
+  traceFile,
+  Array.from({ length: 120 }, (_, i) =>
+    JSON.stringify({ timestamp: i * 1000, input_length: 400, output_length: 60 }),
+  ).join('\n'),
+);
+
+async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const stderr = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk) => (err.push(String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    const program = new Command().exitOverride();
+    registerSimulateCommand(program);
+    await program.parseAsync(['node', 'k-siss', 'simulate', ...args]);
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('k-siss simulate', () => {
+  const bad = [
+    {
+      name: 'a non-numeric SLO',
+      args: ['--trace', traceFile, '--slo-tpot-ms', 'abc'],
+      message: '--slo-tpot-ms = "abc": must be a number > 0',
+    },
+    {
+      name: 'a zero TTFT SLO',
+      args: ['--trace', traceFile, '--slo-ttft-ms', '0'],
+      message: '--slo-ttft-ms = "0": must be a number > 0',
+    },
+    {
+      name: 'an unknown policy',
+      args: ['--trace', traceFile, '--policy', 'k-sis'],
+      message: '--policy = "k-sis": unknown policy "k-sis"',
+    },
+    {
+      name: 'an unknown format',
+      args: ['--trace', traceFile, '--format', 'xml'],
+      message: '--format = "xml": must be table or json',
+    },
+    {
+      name: 'a bad seed',
+      args: ['--trace', traceFile, '--seed', '-1'],
+      message: '--seed = "-1": must be a whole number >= 0',
+    },
+    { name: 'a missing trace', args: [], message: '--trace FILE is required' },
+    {
+      name: 'an unreadable trace',
+      args: ['--trace', join(dir, 'nope.csv')],
+      message: `cannot read ${join(dir, 'nope.csv')}`,
+    },
+  ];
+  it.each(bad)('rejects $name with exit 2, naming the flag and value', async ({ args, message }) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('prints the JSON summaries and writes the report', async () => {
+    const report = join(dir, 'report');
+    const r = await run([
+      '--trace',
+      traceFile,
+      '--policy',
+      'k-siss,hpa',
+      '--format',
+      'json',
+      '--report',
+      report,
+    ]);
+    expect(r.code).toBe(0);
+    const summaries = JSON.parse(r.stdout) as { policy: string; trace: string; requests: number }[];
+    expect(summaries.map((s) => [s.policy, s.trace, s.requests])).toEqual([
+      ['k-siss', 'tiny', 120],
+      ['hpa', 'tiny', 120],
+    ]);
+    for (const file of [
+      'index.html',
+      'load.svg',
+      'gpus.svg',
+      'tiers.svg',
+      'tpot.svg',
+      'ttft.svg',
+      'tiny-k-siss.json',
+    ]) {
+      expect(existsSync(join(report, file))).toBe(true);
+    }
+    expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('formats a table with one row per policy', () => {
+    const table = formatSummaryTable([
+      {
+        policy: 'k-siss',
+        trace: 't',
+        requests: 10,
+        sloAttainment: 0.995,
+        ttftP50Ms: 100,
+        ttftP99Ms: 900,
+        tpotP50Ms: 20,
+        tpotP99Ms: 60,
+        gpuHours: 0.5,
+        actions: 3,
+        migrations: 1,
+        oscillations: 0,
+      },
+    ]);
+    expect(table.split('\n')[1]).toMatch(
+      /^k-siss\s+99\.50%\s+100\s+900\s+20\.0\s+60\.0\s+0\.500\s+3\s+1\s+0$/,
+    );
+  });
+});
