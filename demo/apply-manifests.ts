@@ -3,10 +3,13 @@ import { pathToFileURL } from 'node:url';
 
 import {
   ApiextensionsV1Api,
+  CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  setHeaderOptions,
   type KubernetesObject,
+  type V1APIResource,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 
@@ -76,6 +79,53 @@ export function withImage(manifests: readonly Manifest[], image: string): Manife
   });
 }
 
+/** API groups served by Kubernetes itself (client-node has typed models for them). */
+const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'autoscaling', 'policy']);
+
+/** Whether client-node's generic API would mis-serialize this kind (it picks models by kind, not group). Pure. */
+export function isCustomResource(apiVersion: string): boolean {
+  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+  return !BUILT_IN_GROUPS.has(group) && !group.endsWith('.k8s.io');
+}
+
+/** Exposes the discovery lookup of KubernetesObjectApi (plural and scope of a kind). */
+class ResourceLookup extends KubernetesObjectApi {
+  lookup(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+/** Server-side apply of a custom resource through the custom objects API (raw JSON, nothing dropped). */
+async function applyCustom(
+  kubeConfig: KubeConfig,
+  lookup: ResourceLookup,
+  manifest: Manifest,
+  fieldManager: string,
+): Promise<KubernetesObject> {
+  const resource = await lookup.lookup(manifest.apiVersion, manifest.kind);
+  if (resource === undefined)
+    throw new Error(`the API server does not serve ${manifest.apiVersion} ${manifest.kind}`);
+  const [group = '', version = ''] = manifest.apiVersion.split('/');
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+  const common = {
+    group,
+    version,
+    plural: resource.name,
+    name: manifest.metadata.name,
+    body: manifest,
+    fieldManager,
+    force: true,
+  };
+  const result: unknown = resource.namespaced
+    ? await custom.patchNamespacedCustomObject(
+        { ...common, namespace: manifest.metadata.namespace ?? 'default' },
+        apply,
+      )
+    : await custom.patchClusterCustomObject(common, apply);
+  return result as KubernetesObject;
+}
+
 /** Options of `applyManifests`. */
 export interface ApplyOptions {
   readonly fieldManager?: string;
@@ -91,13 +141,23 @@ export async function applyManifests(
   options: ApplyOptions = {},
 ): Promise<KubernetesObject[]> {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const lookup = kubeConfig.makeApiClient(ResourceLookup);
   const fieldManager = options.fieldManager ?? DEPLOY_FIELD_MANAGER;
   const applied: KubernetesObject[] = [];
   const ordered = applyOrder(manifests);
   for (const manifest of ordered) {
     try {
       applied.push(
-        await api.patch(manifest, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply),
+        isCustomResource(manifest.apiVersion)
+          ? await applyCustom(kubeConfig, lookup, manifest, fieldManager)
+          : await api.patch(
+              manifest,
+              undefined,
+              undefined,
+              fieldManager,
+              true,
+              PatchStrategy.ServerSideApply,
+            ),
       );
     } catch (error) {
       throw new Error(`applying ${describe(manifest)}: ${errorText(error)}`, { cause: error });

@@ -79,7 +79,7 @@ export interface TimelineRow {
 
 /** Column header of the timeline. */
 export const TIMELINE_HEADER =
-  ' time   load rps   p99 TPOT ms   SLO ms   tier           replicas   decisions (reason)';
+  ' time   load rps   p99 TTFT ms   SLO ms   tier           replicas   decisions (reason)';
 
 /** Formats one timeline row (fixed columns, `-` for no data). Pure. */
 export function formatRow(row: TimelineRow): string {

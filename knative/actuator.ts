@@ -6,8 +6,8 @@ import type {
   PersistedServiceState,
   ServiceActuator,
   ServiceConfig,
-} from '../autoscaler/types.js';
-import type { TierCatalog } from '../gpu-registry/types.js';
+} from '../autoscaler/index.js';
+import type { TierCatalog } from '../gpu-registry/index.js';
 import { readPersistedState, writePersistedState } from './annotations.js';
 import { runMigration, type Clock, type MigrationRun, type SloCheck } from './executor.js';
 import { httpStatusOf, KnativeClient } from './kube-client.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PersistedServiceState } from '../autoscaler/types.js';
+import type { PersistedServiceState } from '../autoscaler/index.js';
 import { MIGRATION_PHASES, type MigrationRecord } from './types.js';
 
 const stringMap = z.record(z.string(), z.string());

@@ -1,4 +1,4 @@
-import type { MigrationSettings } from '../autoscaler/types.js';
+import type { MigrationSettings } from '../autoscaler/index.js';
 import { readMigrationRecord } from './annotations.js';
 import { httpStatusOf, type KnativeClient } from './kube-client.js';
 import { planMigration } from './migration-planner.js';

@@ -1,4 +1,4 @@
-import type { MigrationSettings } from '../autoscaler/types.js';
+import type { MigrationSettings } from '../autoscaler/index.js';
 import {
   readMigrationRecord,
   readPersistedState,

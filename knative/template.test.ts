@@ -1,6 +1,6 @@
 import { retierTemplate, revisionNameFor, tierOfSpec, MAX_REVISION_NAME_LENGTH } from './template.js';
 import { CATALOG, GPU_RESOURCES, TIERS, specOn } from './test-fixtures.js';
-import type { GpuTier } from '../gpu-registry/types.js';
+import type { GpuTier } from '../gpu-registry/index.js';
 import type { RevisionSpec } from './types.js';
 
 const MPS = 'CUDA_MPS_ACTIVE_THREAD_PERCENTAGE';

@@ -1,4 +1,4 @@
-import type { GpuTier, TierCatalog } from '../gpu-registry/types.js';
+import type { GpuTier, TierCatalog } from '../gpu-registry/index.js';
 import {
   MPS_THREAD_PERCENTAGE_ENV,
   type Container,

@@ -1,5 +1,5 @@
-import type { MigrationSettings } from '../autoscaler/types.js';
-import type { GpuTier, TierCatalog } from '../gpu-registry/types.js';
+import type { MigrationSettings } from '../autoscaler/index.js';
+import type { GpuTier, TierCatalog } from '../gpu-registry/index.js';
 import { writeMigrationRecord } from './annotations.js';
 import {
   MIGRATION_ANNOTATION,

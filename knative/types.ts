@@ -1,4 +1,4 @@
-import type { GpuTier } from '../gpu-registry/types.js';
+import type { GpuTier } from '../gpu-registry/index.js';
 
 /** Annotation on the Knative Service holding the migration in flight (JSON `MigrationRecord`). */
 export const MIGRATION_ANNOTATION = 'autoscaler.k-siss.io/migration';

@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import {
+  clearLoad,
   clusterState,
   createTestNamespace,
   deleteNamespace,
@@ -25,7 +26,8 @@ beforeAll(async () => {
 }, TEST_TIMEOUT_MS);
 
 afterAll(async () => {
-  await deleteNamespace(namespace);
+  for (const service of ['low-1g', 'high-1g', 'high-gpu']) await clearLoad(namespace, service);
+  await deleteNamespace(namespace, true);
 }, TEST_TIMEOUT_MS);
 
 async function podPhase(name: string): Promise<V1Pod> {

@@ -286,7 +286,19 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     const existing = safeReadState(stateDir);
     if (existing !== undefined && (await clusterHealthy(existing))) {
       log(`reusing the cluster already running in ${stateDir} (${existing.apiserverUrl})`);
-      return existing;
+      const wantKnative = options.knative ?? process.env.KSISS_KNATIVE !== '0';
+      const knativeProcs = listComponents(stateDir).filter((p) => p.name.startsWith('knative'));
+      const knativeUp =
+        existing.knative !== undefined &&
+        !('error' in existing.knative) &&
+        knativeProcs.length > 0 &&
+        knativeProcs.every(isRunning);
+      if (!wantKnative || knativeUp) return existing;
+      // Knative was not started, failed, or a process of it died: startKnative is idempotent, run it again.
+      const knative = await startKnativeIfAvailable(stateDir, existing.kubeconfig, log, clock);
+      const updated: ClusterState = { ...existing, knative };
+      writeState(updated);
+      return updated;
     }
   }
 

@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await clearLoad(namespace, 'split');
-  await deleteNamespace(namespace);
+  await deleteNamespace(namespace, true);
 }, TEST_TIMEOUT_MS);
 
 test(

@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await clearLoad(namespace, 'chat');
-  await deleteNamespace(namespace);
+  await deleteNamespace(namespace, true);
 }, TEST_TIMEOUT_MS);
 
 test(

@@ -343,12 +343,9 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       .map((p) => p.metadata?.name ?? '')
       .filter((n) => n !== '');
     const queries = policyQueries(spec, enabledMetrics(spec), readyPods.length);
-    const read = await metricsSource.read(
-      { namespace, service: name, revision: undefined, readyPods },
-      queries,
-      signal,
-    );
-    const readings = readingsFrom(queries, read, readyPods.length);
+    const target = { namespace, service: name, revision: undefined, readyPods };
+    const read = await metricsSource.read(target, queries, signal);
+    const readings = readingsFrom(queries, read, target);
     const evaluation = evaluatePolicy({ spec, currentReplicas, readings, status: policy.status, nowMs });
     const { decision } = evaluation;
     if (decision.action !== 'scale') return { kind: 'evaluated', currentReplicas, evaluation };

@@ -75,11 +75,8 @@ async function read(app: string): Promise<MetricReadings> {
     timeoutMs: 5000,
     maxConcurrentQueries: 4,
   });
-  const values = await source.read(
-    { namespace, service: app, revision: undefined, readyPods: ready },
-    queries,
-  );
-  return readingsFrom(queries, values, ready.length);
+  const target = { namespace, service: app, revision: undefined, readyPods: ready };
+  return readingsFrom(queries, await source.read(target, queries), target);
 }
 
 const valueOf = (readings: MetricReadings, name: keyof MetricReadings): number | undefined => {

@@ -90,11 +90,16 @@ describe('readingsFrom', () => {
           },
         ],
       },
-      2,
+      { namespace: 'ns', service: 'llm', revision: undefined, readyPods: ['llm-0', 'llm-1'] },
     );
     expect(readings.latencyP99).toEqual({ kind: 'value', value: 250 });
     expect(readings.latencyP95).toMatchObject({ kind: 'unavailable', reason: 'notFinite' });
-    expect(readings.gpuUtilization).toMatchObject({ kind: 'unavailable', reason: 'noData' });
+    // The message shows the query as sent, placeholders filled in.
+    expect(readings.gpuUtilization).toEqual({
+      kind: 'unavailable',
+      reason: 'noData',
+      message: 'no series for: avg(DCGM_FI_DEV_GPU_UTIL{namespace="ns", pod=~"llm-0|llm-1"})',
+    });
     expect(readings.gpuMemory).toEqual({ kind: 'value', value: 0 });
     expect(readings.requestQueueDepth).toEqual({
       kind: 'unavailable',
@@ -106,7 +111,7 @@ describe('readingsFrom', () => {
     const readings = readingsFrom(
       queries.slice(2, 3),
       { values: { gpuUtilization: undefined }, failures: [] },
-      0,
+      { namespace: 'ns', service: 'llm', revision: undefined, readyPods: [] },
     );
     expect(readings.gpuUtilization).toMatchObject({ kind: 'unavailable', reason: 'noPods' });
   });

@@ -1,5 +1,6 @@
 import type { SeriesAggregate } from '../autoscaler/index.js';
-import type { NamedQuery, ServiceMetrics } from '../prometheus/index.js';
+import type { NamedQuery, QueryTarget, ServiceMetrics } from '../prometheus/index.js';
+import { expandQuery } from '../prometheus/index.js';
 import type { EnabledMetric, MetricReading, MetricReadings, PolicyMetricName, PolicySpec } from './types.js';
 
 /** One query of a policy and how its value becomes the status unit (seconds -> ms for latency). */
@@ -64,10 +65,14 @@ export function policyQueries(
 export function readingsFrom(
   queries: readonly PolicyQuery[],
   read: ServiceMetrics,
-  podCount: number,
+  target: QueryTarget,
 ): MetricReadings {
   const readings: Partial<Record<PolicyMetricName, MetricReading>> = {};
+  const podCount = target.readyPods.length;
   for (const query of queries) {
+    // Messages show the query as sent (placeholders filled in), so it can be pasted into Prometheus.
+    const expanded = expandQuery(query.query, target);
+    const shown = expanded.kind === 'queries' ? (expanded.queries[0] ?? query.query) : query.query;
     const failure = read.failures.find((f) => f.metric === query.name);
     const value = read.values[query.name];
     if (failure !== undefined) {
@@ -76,12 +81,12 @@ export function readingsFrom(
       readings[query.name] =
         podCount === 0
           ? { kind: 'unavailable', reason: 'noPods', message: 'the target has no pods to read metrics from' }
-          : { kind: 'unavailable', reason: 'noData', message: `no series for: ${query.query}` };
+          : { kind: 'unavailable', reason: 'noData', message: `no series for: ${shown}` };
     } else if (!Number.isFinite(value)) {
       readings[query.name] = {
         kind: 'unavailable',
         reason: 'notFinite',
-        message: `Prometheus returned ${value} (no samples in the rate window?) for: ${query.query}`,
+        message: `Prometheus returned ${value} (no samples in the rate window?) for: ${shown}`,
       };
     } else {
       readings[query.name] = { kind: 'value', value: value * query.unitFactor };

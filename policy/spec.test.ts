@@ -74,6 +74,17 @@ describe('parsePolicySpec rejects bad specs naming the field', () => {
       path: 'spec.algorithm.weights',
     },
     {
+      name: 'custom query with an unknown placeholder',
+      spec: {
+        ...valid,
+        metrics: {
+          gpuUtilization: { enabled: true, targetPercentage: 60, prometheusQuery: 'avg(x{pod=~"{{pods}}"})' },
+        },
+      },
+      path: 'spec.metrics.gpuUtilization.prometheusQuery',
+      message: /unknown placeholder \{\{pods\}\}/,
+    },
+    {
       name: 'fallback outside bounds',
       spec: { ...valid, fallback: { failureThreshold: 3, replicas: 20 } },
       path: 'spec.fallback.replicas',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unknownPlaceholders } from '../autoscaler/index.js';
 import type { EnabledMetric, PolicyIssue, PolicySpec } from './types.js';
 import { POLICY_METRIC_NAMES } from './types.js';
 
@@ -23,7 +24,22 @@ const scalingRules = (windowSeconds: number) =>
     })
     .default({ stabilizationWindowSeconds: windowSeconds, selectPolicy: 'Max', policies: [] });
 
-const query = z.string().min(1).optional();
+// Custom PromQL takes the autoscaler ConfigMap's placeholders; a typo such as {{pods}} is an error here,
+// not a query that silently matches nothing.
+const query = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    // {{revision}} is a Knative notion: a Deployment or StatefulSet has none.
+    const unknown = [...unknownPlaceholders(text), ...(text.includes('{{revision}}') ? ['revision'] : [])];
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${unknown.map((u: string) => `{{${u}}}`).join(', ')} (known: {{namespace}}, {{service}}, {{podRegex}}, {{pod}}, %s)`,
+      });
+    }
+  })
+  .optional();
 
 const specSchema = z
   .object({

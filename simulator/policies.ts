@@ -73,13 +73,18 @@ export function llmContainerConcurrency(catalog: TierCatalog, model: LlmModel, s
   return s.stable ? Math.max(1, Math.round(s.runningRequests + s.queueLength)) : 1;
 }
 
-function wholeGpuCapacity(setup: PolicySetup): number {
-  const tier = setup.catalog.get(WHOLE_GPU_TIER);
-  if (tier === undefined) return 1;
+/** Pods of `tierName` the (empty) cluster can hold. */
+function podsThatFit(setup: PolicySetup, tierName: string): number {
+  const tier = setup.catalog.get(tierName);
+  if (tier === undefined) return 0;
   return setup.topology.nodes.reduce(
     (sum, n) => sum + Math.floor((n.resources[tier.resource] ?? 0) / tier.unitsPerPod),
     0,
   );
+}
+
+function wholeGpuCapacity(setup: PolicySetup): number {
+  return Math.max(1, podsThatFit(setup, WHOLE_GPU_TIER));
 }
 
 /** Oracle options for a setup (the k-siss ladder, the defaults of ORACLE_DEFAULTS). */
@@ -131,10 +136,17 @@ export class PolicyFactory {
         if (best === undefined || cost(tier, replicas) < cost(best.tier, best.replicas))
           best = { tier, replicas };
       }
-      initial = best ?? {
-        tier: settings.ladder[settings.ladder.length - 1] ?? policy.initial.tier,
-        replicas: settings.maxReplicas,
-      };
+      // Nothing meets the first window: the most compute the ladder and the cluster allow.
+      for (const tier of best === undefined ? settings.ladder : []) {
+        const replicas = Math.min(settings.maxReplicas, podsThatFit(this.setup, tier));
+        if (
+          replicas >= settings.minReplicas &&
+          (best === undefined || cost(tier, replicas) > cost(best.tier, best.replicas))
+        ) {
+          best = { tier, replicas };
+        }
+      }
+      initial = best ?? policy.initial;
     } else if (name === 'ksiss-original') {
       const ladder = this.setup.ksiss.config.settings.ladder;
       initial = {

@@ -85,13 +85,31 @@ export async function createTestNamespace(prefix: string): Promise<string> {
   return name;
 }
 
-/** Deletes a namespace (best effort, does not wait). */
-export async function deleteNamespace(name: string): Promise<void> {
+/**
+ * Deletes a namespace; with `wait` polls until it is gone, so its pods have released their GPU slices
+ * before the next suite runs (the topology has a single 2g and a single 3g slice). Give the afterAll hook
+ * a timeout when waiting (jest's default hook timeout is 5 s).
+ */
+export async function deleteNamespace(name: string, wait = false, timeoutMs = 120_000): Promise<void> {
+  const { core } = kubeClients();
   try {
-    await kubeClients().core.deleteNamespace({ name });
+    await core.deleteNamespace({ name });
   } catch {
-    // already gone
+    return; // already gone
   }
+  if (!wait) return;
+  await eventually(
+    `namespace ${name} deleted`,
+    async () => {
+      try {
+        await core.readNamespace({ name });
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    },
+    timeoutMs,
+  );
 }
 
 /** A pod of the emulated workload: a Deployment-less pod marked `k-siss.io/emulated: "true"`. */

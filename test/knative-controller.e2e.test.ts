@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../local-cluster/ports.js';
+import { freePort } from '../local-cluster/index.js';
 import { MIGRATION_ANNOTATION } from '../knative/index.js';
 import {
   createService,
