@@ -10,6 +10,8 @@ const common = {
   testEnvironment: 'node',
 };
 export default {
+  // testTimeout is a global option (ignored inside a project): long enough for cluster operations.
+  testTimeout: 600000,
   projects: [
     {
       ...common,
@@ -24,7 +26,6 @@ export default {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 600000,
     },
   ],
 };

@@ -33,7 +33,8 @@ import type {
  * 3. the metric band: pressure if ANY metric is past its up threshold, slack only if ALL are past their down
  *    thresholds, noData if some metric has no value (and none is under pressure), else withinBand;
  *    the idle policy turns a request rate of exactly 0, sustained for `idle.afterSeconds`, into a step down;
- * 4. the raw recommendation: up vs out / down vs in by cost per unit of compute (capacity-aware);
+ * 4. the raw recommendation: up vs out / down vs in by cost per unit of serving capacity (max of compute
+ *    and bandwidth share); a slack step down must not project any metric past its up threshold;
  * 5. cooldown, then the stabilization windows, may turn the raw action into a hold;
  * 6. dryRun turns any action into `hold/dryRun` and returns the would-be action in `wouldAct`.
  */
@@ -120,9 +121,55 @@ export function compareCapacity(a: ProvidedCapacity, b: ProvidedCapacity): numbe
   return 0;
 }
 
+/**
+ * The serving capacity a tier provides, as a share of one GPU: the larger of its compute share and its
+ * memory-bandwidth share. LLM decode is bound by memory bandwidth and prefill by compute, so a tier is
+ * worth what its better resource gives (a 3g.40gb has 3/7 of the SMs but half the bandwidth: 0.5).
+ */
+export function servingCapacity(tier: GpuTier): number {
+  return Math.max(tier.computeFraction, tier.memoryBandwidthFraction);
+}
+
+/**
+ * How many times less a step leaves, for projecting a load metric: replicas now / after for a scale-in,
+ * the larger of the compute and bandwidth ratios for a tier step (whichever resource shrinks most).
+ */
+export function capacityShrinkFactor(from: GpuTier, fromReplicas: number, to: GpuTier, toReplicas: number): number {
+  const compute = (from.computeFraction * fromReplicas) / (to.computeFraction * toReplicas);
+  const bandwidth = (from.memoryBandwidthFraction * fromReplicas) / (to.memoryBandwidthFraction * toReplicas);
+  return Math.max(compute, bandwidth);
+}
+
+/**
+ * A metric's value after a step down that leaves `1 / shrink` of the capacity, projected linearly: a
+ * lowerIsBetter (latency-like) value grows by `shrink`, a higherIsBetter (throughput-like) one falls by it.
+ * Linear is exact for service time bound by one resource (decode time per token vs bandwidth) and
+ * optimistic once queueing sets in, which is why the projection must stay under the up threshold, not the SLO.
+ */
+export function projectAfterStepDown(signal: MetricSignal, shrink: number): number | undefined {
+  if (signal.value === undefined || Number.isNaN(signal.value)) return undefined;
+  return signal.direction === 'lowerIsBetter' ? signal.value * shrink : signal.value / shrink;
+}
+
+/** Why a step down would overshoot into pressure: the first metric whose projection passes its up threshold. */
+function stepOvershoot(signals: readonly MetricSignal[], shrink: number): string | undefined {
+  const passed = [...signals]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((s) => {
+      const projected = projectAfterStepDown(s, shrink);
+      if (projected === undefined) return [];
+      const pressure = s.direction === 'lowerIsBetter' ? projected >= s.upThreshold : projected <= s.upThreshold;
+      if (!pressure) return [];
+      const op = s.direction === 'lowerIsBetter' ? '>=' : '<=';
+      return [`${s.name} ${describeValue(s.value)} x ${ratioText(shrink)} -> ${round(projected)} ${op} ${round(s.upThreshold)}`];
+    });
+  return passed.length === 0 ? undefined : passed.join(', ');
+}
+
 const describeValue = (value: number | undefined): string =>
   value === undefined ? 'no data' : Number.isNaN(value) ? 'NaN' : String(round(value));
 const round = (value: number): number => Math.round(value * 1000) / 1000;
+const ratioText = (ratio: number): string => (Number.isFinite(ratio) ? ratio.toFixed(2) : String(ratio));
 
 function describeSignals(signals: readonly MetricSignal[], state: SignalState): string {
   return [...signals]
@@ -234,15 +281,14 @@ function boundsDecision(input: DecideInput, current: Current, withReplicas: bool
   return undefined;
 }
 
-const ratioText = (ratio: number): string => (Number.isFinite(ratio) ? ratio.toFixed(2) : String(ratio));
-
 /**
  * Pressure: up (next tier with room for every replica) or out (one more replica of the current tier),
- * whichever adds compute at the lower cost per unit of added compute:
- *   up:  (cost(next) - cost(cur)) × R / ((compute(next) - compute(cur)) × R)
- *   out: cost(cur) / compute(cur)
+ * whichever adds serving capacity (`servingCapacity`: max of compute and bandwidth share) at the lower
+ * cost per unit of added capacity:
+ *   up:  (cost(next) - cost(cur)) × R / ((capacity(next) - capacity(cur)) × R)
+ *   out: cost(cur) / capacity(cur)
  * A tie goes to up (fewer replicas: the model's weights are loaded once and a bigger slice also brings
- * memory for KV cache). A tier step that adds no compute (only memory) counts as infinitely expensive per
+ * memory for KV cache). A tier step that adds no capacity (only memory) counts as infinitely expensive per
  * unit, so it is taken only when out is impossible.
  */
 function scaleUpOrOut(input: DecideInput, current: Current, why: string, withReplicas: boolean): Raw {
@@ -266,11 +312,11 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
   }
   const outAllowed = current.replicas + 1 <= s.maxReplicas;
   const outFits = outAllowed && hasUnitFor(capacity, tier);
-  const outRatio = tier.relativeCost / tier.computeFraction;
+  const outRatio = tier.relativeCost / servingCapacity(tier);
   const upRatio = up.found ? marginalRatio(up.tier, tier) : Number.POSITIVE_INFINITY;
   if (up.found && (!outFits || upRatio <= outRatio)) {
     const compare = outFits
-      ? ` (cost per added compute: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
+      ? ` (cost per added capacity: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
       : '';
     return upDown(
       'up',
@@ -283,7 +329,7 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
   if (outFits) {
     const target = current.replicas + 1;
     const compare = up.found
-      ? ` (cost per added compute: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`
+      ? ` (cost per added capacity: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`
       : '';
     return outIn(
       'out',
@@ -310,22 +356,26 @@ function strictStepBlocked(step: TierStep, size: 'larger' | 'smaller'): string |
   return `the next ${size} tier ${first.tier} is not available (${first.reason}); ksiss-original moves one step only`;
 }
 
-/** Marginal cost per marginal compute of moving from `from` to `to` (same replica count). */
+/** Marginal cost per marginal serving capacity of moving from `from` to `to` (same replica count). */
 function marginalRatio(to: GpuTier, from: GpuTier): number {
-  const addedCompute = to.computeFraction - from.computeFraction;
+  const added = servingCapacity(to) - servingCapacity(from);
   const addedCost = to.relativeCost - from.relativeCost;
-  if (addedCompute <= EPSILON) return addedCost <= 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  return addedCost / addedCompute;
+  if (added <= EPSILON) return addedCost <= 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  return addedCost / added;
 }
 
 /**
  * Slack (or idle): down (previous tier with room for every replica) or in (one replica fewer), whichever
- * saves the more cost per unit of compute given up:
- *   down: (cost(cur) - cost(prev)) / (compute(cur) - compute(prev))
- *   in:   cost(cur) / compute(cur)
+ * saves the more cost per unit of serving capacity given up:
+ *   down: (cost(cur) - cost(prev)) / (capacity(cur) - capacity(prev))
+ *   in:   cost(cur) / capacity(cur)
  * A tie goes to in: replicas leave before the tier shrinks, so with replicas above minReplicas the service
  * first scales in, which needs no migration and keeps the per-replica capacity the load was served with.
- * A step down that gives up no compute (only memory) but saves cost comes first.
+ * A step down that gives up no capacity but saves cost comes first.
+ *
+ * On slack (not idle) each candidate must also pass the step guard: every metric, projected onto the
+ * capacity left after the step (`projectAfterStepDown`), must stay short of its up threshold; a step that
+ * would land in pressure is dropped. With every candidate dropped the service holds (`withinBand`).
  */
 function scaleDownOrIn(
   input: DecideInput,
@@ -333,6 +383,7 @@ function scaleDownOrIn(
   reason: ActReason,
   why: string,
   withReplicas: boolean,
+  signals: readonly MetricSignal[] = [],
 ): Raw {
   const { catalog, config } = input;
   const s = config.settings;
@@ -352,14 +403,27 @@ function scaleDownOrIn(
       );
     return holdRaw(current, down.reason, `${why}, but ${down.message}`);
   }
-  const inAllowed = current.replicas - 1 >= s.minReplicas;
-  const inRatio = tier.relativeCost / tier.computeFraction;
+  const guarded = reason === 'slack';
+  const inPossible = current.replicas - 1 >= s.minReplicas;
+  const inOvershoot =
+    guarded && inPossible
+      ? stepOvershoot(signals, capacityShrinkFactor(tier, current.replicas, tier, current.replicas - 1))
+      : undefined;
+  const downOvershoot =
+    guarded && down.found
+      ? stepOvershoot(signals, capacityShrinkFactor(tier, current.replicas, down.tier, current.replicas))
+      : undefined;
+  const inAllowed = inPossible && inOvershoot === undefined;
+  const downAllowed = down.found && downOvershoot === undefined;
+  const inRatio = tier.relativeCost / servingCapacity(tier);
   const downRatio = down.found ? savingRatio(tier, down.tier) : Number.NEGATIVE_INFINITY;
-  if (inAllowed && (!down.found || inRatio >= downRatio)) {
+  if (inAllowed && (!downAllowed || inRatio >= downRatio)) {
     const target = current.replicas - 1;
-    const compare = down.found
-      ? ` (cost saved per compute: in ${ratioText(inRatio)} >= down ${ratioText(downRatio)})`
-      : '';
+    const compare = downAllowed
+      ? ` (cost saved per capacity: in ${ratioText(inRatio)} >= down ${ratioText(downRatio)})`
+      : downOvershoot !== undefined && down.found
+        ? ` (down to ${down.tier.name} would overshoot: ${downOvershoot})`
+        : '';
     return outIn(
       'in',
       target,
@@ -368,10 +432,12 @@ function scaleDownOrIn(
       `${why}: in from ${current.replicas} to ${target} replicas of ${current.tierName}${compare}`,
     );
   }
-  if (down.found) {
+  if (downAllowed && down.found) {
     const compare = inAllowed
-      ? ` (cost saved per compute: down ${ratioText(downRatio)} > in ${ratioText(inRatio)})`
-      : '';
+      ? ` (cost saved per capacity: down ${ratioText(downRatio)} > in ${ratioText(inRatio)})`
+      : inOvershoot !== undefined
+        ? ` (in would overshoot: ${inOvershoot})`
+        : '';
     return upDown(
       'down',
       down.tier,
@@ -380,19 +446,27 @@ function scaleDownOrIn(
       `${why}: down from ${current.tierName} to ${down.tier.name}${compare}`,
     );
   }
+  if (inOvershoot !== undefined || downOvershoot !== undefined) {
+    const parts = [
+      inOvershoot === undefined ? '' : `in to ${current.replicas - 1} replica(s): ${inOvershoot}`,
+      downOvershoot === undefined || !down.found ? '' : `down to ${down.tier.name}: ${downOvershoot}`,
+    ].filter((p) => p !== '');
+    return holdRaw(
+      current,
+      'withinBand',
+      `${why}, but every step down would overshoot into pressure (${parts.join('; ')})`,
+    );
+  }
   const holdReason: HoldReason = down.reason === 'atLimit' ? 'atLimit' : 'noCapacity';
-  return holdRaw(
-    current,
-    holdReason,
-    `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`,
-  );
+  const downWhy = down.found ? '' : `${down.message} and `;
+  return holdRaw(current, holdReason, `${why}, but ${downWhy}already at minReplicas ${s.minReplicas}`);
 }
 
 function savingRatio(from: GpuTier, to: GpuTier): number {
-  const removedCompute = from.computeFraction - to.computeFraction;
+  const removed = servingCapacity(from) - servingCapacity(to);
   const saved = from.relativeCost - to.relativeCost;
-  if (removedCompute <= EPSILON) return saved > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-  return saved / removedCompute;
+  if (removed <= EPSILON) return saved > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return saved / removed;
 }
 
 function sortedHistory(recommendations: readonly Recommendation[]): readonly Recommendation[] {
@@ -534,7 +608,14 @@ export function decideScale(input: DecideInput): DecideOutput {
   if (band === 'pressure') {
     raw = scaleUpOrOut(input, current, `sloPressure: ${describeSignals(signals, 'pressure')}`, withReplicas);
   } else if (band === 'slack') {
-    raw = scaleDownOrIn(input, current, 'slack', `slack: ${describeSignals(signals, 'slack')}`, withReplicas);
+    raw = scaleDownOrIn(
+      input,
+      current,
+      'slack',
+      `slack: ${describeSignals(signals, 'slack')}`,
+      withReplicas,
+      signals,
+    );
   } else if (idle) {
     raw = scaleDownOrIn(
       input,

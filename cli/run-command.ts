@@ -24,6 +24,7 @@ import {
   apiServerCheck,
   configLoadedCheck,
   createControllerMetrics,
+  createPolicyMetrics,
   loopProgressCheck,
   Registry,
   startMetricsServer,
@@ -33,6 +34,9 @@ import type { TierCatalog } from '../gpu-registry/index.js';
 import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { createKnativeActuator } from '../knative/index.js';
 import { createLeaderElector } from '../leader/index.js';
+import type { PolicyReconcileRecord } from '../policy/index.js';
+import { runPolicyController } from '../policy/index.js';
+import type { PolicyMetrics } from '../exporter/index.js';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 
 /** Flags of `k-siss run`. */
@@ -46,6 +50,18 @@ export interface RunOptions {
   readonly leaderElect: boolean;
   readonly leaseName: string;
   readonly logLevel?: LogLevel;
+  /** Also run the AIInferenceAutoscalerPolicy controller (Deployments/StatefulSets). */
+  readonly policies: boolean;
+}
+
+/** Feeds one policy reconcile into the exporter's policy series. */
+function recordPolicyReconcile(metrics: PolicyMetrics, record: PolicyReconcileRecord): void {
+  if (record.outcome.kind !== 'evaluated') return;
+  const { evaluation, currentReplicas } = record.outcome;
+  metrics.setPolicyReplicas(record.namespace, record.name, evaluation.desiredReplicas, currentReplicas);
+  const decision = evaluation.decision;
+  const action = decision.action === 'scale' ? decision.direction : 'hold';
+  metrics.recordPolicyDecision(record.namespace, record.name, action, decision.reason);
 }
 
 function parsePort(value: string): number {
@@ -160,6 +176,7 @@ export async function runController(
 
   const registry = new Registry();
   const metrics = createControllerMetrics(registry);
+  const policyMetrics = createPolicyMetrics(registry);
   const configWatch = createConfigWatch({
     kubeConfig,
     name: configMapName,
@@ -214,6 +231,42 @@ export async function runController(
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 
+  // The policy controller acts only while this replica leads (always, without leader election).
+  let policyStop: AbortController | undefined;
+  const policyRuns: Promise<void>[] = [];
+  const startPolicies = (): void => {
+    if (!options.policies || options.once || policyStop !== undefined || stopping.signal.aborted) return;
+    const global = configWatch.current()?.global;
+    if (global === undefined) return;
+    const stop = new AbortController();
+    policyStop = stop;
+    stopping.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    const run = runPolicyController({
+      kubeConfig,
+      signal: stop.signal,
+      clock,
+      logger,
+      metricsSource: createPrometheusMetricsSource({
+        url: global.prometheusUrl,
+        timeoutMs: global.prometheusTimeoutMs,
+        headers: global.prometheusHeaders,
+        maxConcurrentQueries: 4,
+        onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
+      }),
+      onReconciled: (record) => recordPolicyReconcile(policyMetrics, record),
+    }).catch((error: unknown) => {
+      logger.error('policy controller failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+    policyRuns.push(run);
+  };
+  const stopPolicies = (): void => {
+    policyStop?.abort();
+    policyStop = undefined;
+  };
+  let leading = !options.leaderElect;
+
   let isLeader: (() => boolean) | undefined;
   let elector: Promise<void> | undefined;
   if (options.leaderElect) {
@@ -227,8 +280,12 @@ export async function runController(
       onStartedLeading: () => {
         logger.info('started leading', { lease: `${configMapNamespace}/${options.leaseName}`, identity });
         metrics.setLeader(true);
+        leading = true;
+        startPolicies();
       },
       onStoppedLeading: () => {
+        leading = false;
+        stopPolicies();
         logger.warn('stopped leading', { lease: `${configMapNamespace}/${options.leaseName}`, identity });
         metrics.setLeader(false);
       },
@@ -273,6 +330,7 @@ export async function runController(
   let code = 0;
   try {
     await Promise.all([configWatch.start(), capacity.start()]);
+    if (leading) startPolicies();
     if (options.once) {
       const report = await controller.tick(stopping.signal);
       logger.info('tick report', { report });
@@ -291,6 +349,7 @@ export async function runController(
   } finally {
     stopping.abort();
     await elector;
+    await Promise.allSettled(policyRuns);
     await Promise.allSettled([configWatch.stop(), capacity.stop(), server.close()]);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -324,6 +383,7 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--leader-elect', 'take part in leader election through a Lease; only the leader acts', false)
     .option('--lease-name <name>', 'name of the leader election Lease', 'k-siss-autoscaler')
+    .option('--no-policies', 'do not run the AIInferenceAutoscalerPolicy controller')
     .option('--log-level <level>', 'error, warn, info or debug (default: $LOG_LEVEL or info)', parseLevel)
     .action(async (options: RunOptions) => {
       const code = await runController(options);

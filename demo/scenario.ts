@@ -37,10 +37,10 @@ export function p99Query(namespace: string, service: string, window = '20s'): st
 export function demoConfigMap(): Manifest {
   const service = `metrics:
   - name: ttft_p99
-    query: histogram_quantile(0.99, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{namespace="{{namespace}}",revision="{{revision}}"}[20s])))
+    query: histogram_quantile(0.99, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{namespace="{{namespace}}",pod=~"{{podRegex}}"}[20s])))
     slo: ${DEMO_SLO_MS / 1000}
     scaleUpFactor: 1.0
-    scaleDownFactor: 0.2
+    scaleDownFactor: 0.15
 settings:
   namespace: ${DEMO_NAMESPACE}
   ladder: [mig-1g.10gb, mig-2g.20gb, mig-3g.40gb]
@@ -286,7 +286,7 @@ export interface LoadPhase {
 
 /**
  * The demo's load: steady, a ramp that outgrows 1g (about 2.5 rps) and then 2g (about 17 rps), a hold, and
- * back down to where 1g suffices again.
+ * back down to where 3g is more than needed.
  */
 export function demoLoadPhases(scale = 1): LoadPhase[] {
   const s = (seconds: number) => Math.round(seconds * scale);
@@ -295,26 +295,26 @@ export function demoLoadPhases(scale = 1): LoadPhase[] {
     { atSeconds: 0, label: 'steady 1 rps', profile: { kind: 'constant', requestsPerSecond: 1, ...shape } },
     {
       atSeconds: s(20),
-      label: `ramp 1 -> 10 rps over ${s(50)} s`,
+      label: `ramp 1 -> 20 rps over ${s(50)} s`,
       profile: {
         kind: 'ramp',
         fromRequestsPerSecond: 1,
-        toRequestsPerSecond: 10,
+        toRequestsPerSecond: 20,
         durationSeconds: s(50),
         ...shape,
       },
     },
     {
       atSeconds: s(70),
-      label: 'hold 10 rps',
-      profile: { kind: 'constant', requestsPerSecond: 10, ...shape },
+      label: 'hold 20 rps',
+      profile: { kind: 'constant', requestsPerSecond: 20, ...shape },
     },
     {
       atSeconds: s(120),
-      label: `ramp 10 -> 0.5 rps over ${s(30)} s`,
+      label: `ramp 20 -> 0.5 rps over ${s(30)} s`,
       profile: {
         kind: 'ramp',
-        fromRequestsPerSecond: 10,
+        fromRequestsPerSecond: 20,
         toRequestsPerSecond: 0.5,
         durationSeconds: s(30),
         ...shape,

@@ -30,7 +30,7 @@ node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects un
 
 step "integration and end-to-end tests (real local cluster)"
 int_rc=0
-node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand \
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --ci --runInBand --testTimeout=600000 \
   --json --outputFile="$results/integration.json" || int_rc=$?
 
 node -e '

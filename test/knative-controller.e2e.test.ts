@@ -420,19 +420,30 @@ describe('k-siss run on real Knative Serving', () => {
       );
       const watch = watchInvariants(kc, namespace, name);
       await setLoad(namespace, name, LOAD);
-      const phaseAtKill = await eventually(
-        'a migration in flight',
-        async () => {
-          const raw = (await getService(kc, namespace, name)).metadata.annotations?.[MIGRATION_ANNOTATION];
-          const phase = raw === undefined ? undefined : (JSON.parse(raw) as { phase: string }).phase;
-          return phase === 'shifting' || phase === 'creating' ? phase : undefined;
-        },
-        180_000,
-        200,
-      );
-      controller.kill();
-      await new Promise((r) => setTimeout(r, 4000));
-      await controller.start();
+      const phaseOf = async () => {
+        const raw = (await getService(kc, namespace, name)).metadata.annotations?.[MIGRATION_ANNOTATION];
+        return raw === undefined ? undefined : (JSON.parse(raw) as { phase: string }).phase;
+      };
+      // Kill it twice: in the middle of the traffic steps, then while the old revision drains.
+      const killedIn: string[] = [];
+      for (const wanted of ['shifting', 'draining']) {
+        const phase = await eventually(
+          `migration phase ${wanted} (or later)`,
+          async () => {
+            const now = await phaseOf();
+            if (now === wanted) return now;
+            // Already past it (or rolled back): kill wherever it is.
+            return killedIn.length > 0 && now !== 'shifting' ? (now ?? 'none') : undefined;
+          },
+          180_000,
+          100,
+        );
+        controller.kill();
+        killedIn.push(phase);
+        await new Promise((r) => setTimeout(r, 3000));
+        await controller.start();
+      }
+      const phaseAtKill = killedIn.join(', then ');
       const finished = await eventually(
         'the migration record gone',
         async () => {
