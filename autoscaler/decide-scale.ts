@@ -134,7 +134,12 @@ export function servingCapacity(tier: GpuTier): number {
  * How many times less a step leaves, for projecting a load metric: replicas now / after for a scale-in,
  * the larger of the compute and bandwidth ratios for a tier step (whichever resource shrinks most).
  */
-export function capacityShrinkFactor(from: GpuTier, fromReplicas: number, to: GpuTier, toReplicas: number): number {
+export function capacityShrinkFactor(
+  from: GpuTier,
+  fromReplicas: number,
+  to: GpuTier,
+  toReplicas: number,
+): number {
   const compute = (from.computeFraction * fromReplicas) / (to.computeFraction * toReplicas);
   const bandwidth = (from.memoryBandwidthFraction * fromReplicas) / (to.memoryBandwidthFraction * toReplicas);
   return Math.max(compute, bandwidth);
@@ -158,10 +163,13 @@ function stepOvershoot(signals: readonly MetricSignal[], shrink: number): string
     .flatMap((s) => {
       const projected = projectAfterStepDown(s, shrink);
       if (projected === undefined) return [];
-      const pressure = s.direction === 'lowerIsBetter' ? projected >= s.upThreshold : projected <= s.upThreshold;
+      const pressure =
+        s.direction === 'lowerIsBetter' ? projected >= s.upThreshold : projected <= s.upThreshold;
       if (!pressure) return [];
       const op = s.direction === 'lowerIsBetter' ? '>=' : '<=';
-      return [`${s.name} ${describeValue(s.value)} x ${ratioText(shrink)} -> ${round(projected)} ${op} ${round(s.upThreshold)}`];
+      return [
+        `${s.name} ${describeValue(s.value)} x ${ratioText(shrink)} -> ${round(projected)} ${op} ${round(s.upThreshold)}`,
+      ];
     });
   return passed.length === 0 ? undefined : passed.join(', ');
 }
@@ -457,9 +465,13 @@ function scaleDownOrIn(
       `${why}, but every step down would overshoot into pressure (${parts.join('; ')})`,
     );
   }
+  if (down.found) return holdRaw(current, 'atLimit', `${why}, but already at minReplicas ${s.minReplicas}`);
   const holdReason: HoldReason = down.reason === 'atLimit' ? 'atLimit' : 'noCapacity';
-  const downWhy = down.found ? '' : `${down.message} and `;
-  return holdRaw(current, holdReason, `${why}, but ${downWhy}already at minReplicas ${s.minReplicas}`);
+  return holdRaw(
+    current,
+    holdReason,
+    `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`,
+  );
 }
 
 function savingRatio(from: GpuTier, to: GpuTier): number {

@@ -484,7 +484,13 @@ export class Emulator {
     pod.lastTickMs = now;
     const usedBytes =
       perf.weightBytes + perf.model.activationReserveGb * 1e9 + snapshot.kvUsedTokens * perf.kvBytesPerToken;
-    metrics.update(snapshot, pod.gpuUtilPercent, usedBytes / 2 ** 20);
+    const totalBytes = pod.tier === undefined ? usedBytes : pod.tier.memoryGb * 1e9;
+    metrics.update(
+      snapshot,
+      pod.gpuUtilPercent,
+      usedBytes / 2 ** 20,
+      Math.max(0, totalBytes - usedBytes) / 2 ** 20,
+    );
   }
 
   /** The http_sd list: one target per Ready emulated pod with a model, `__metrics_path__` per pod. */

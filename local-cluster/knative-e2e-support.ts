@@ -272,3 +272,43 @@ export function watchInvariants(
     },
   };
 }
+
+/** Free units of an extended resource over all nodes (allocatable minus requests of non-terminal pods). */
+export async function freeUnits(kc: KubeConfig, resource: string): Promise<number> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const [nodes, pods] = await Promise.all([core.listNode(), core.listPodForAllNamespaces()]);
+  let free = 0;
+  for (const node of nodes.items) free += Number(node.status?.allocatable?.[resource] ?? 0);
+  for (const pod of pods.items) {
+    if (
+      pod.status?.phase === 'Succeeded' ||
+      pod.status?.phase === 'Failed' ||
+      pod.spec?.nodeName === undefined
+    )
+      continue;
+    for (const c of pod.spec.containers) {
+      free -= Number(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource] ?? 0);
+    }
+  }
+  return free;
+}
+
+/**
+ * Waits until `units` of `resource` are free: a test that needs the one mig-2g.20gb must not start while a
+ * pod of an earlier test (or another suite) still holds it.
+ */
+export async function waitForFreeUnits(
+  kc: KubeConfig,
+  resource: string,
+  units = 1,
+  timeoutMs = 120_000,
+  clock: Clock = SYSTEM_CLOCK,
+): Promise<void> {
+  await waitFor(
+    `${units} free ${resource}`,
+    async () => ((await freeUnits(kc, resource)) >= units ? true : undefined),
+    timeoutMs,
+    clock,
+    1000,
+  );
+}

@@ -39,6 +39,7 @@ export class PodMetrics {
   private readonly tgiDuration: Histogram;
   private readonly gpuUtil: Gauge<string>;
   private readonly fbUsed: Gauge<string>;
+  private readonly fbFree: Gauge<string>;
   private readonly genericDuration: Histogram;
   private readonly genericQueue: Gauge;
 
@@ -144,6 +145,12 @@ export class PodMetrics {
       labelNames: d,
       registers: r,
     });
+    this.fbFree = new Gauge({
+      name: 'DCGM_FI_DEV_FB_FREE',
+      help: 'Framebuffer memory free (in MiB).',
+      labelNames: d,
+      registers: r,
+    });
     this.genericDuration = new Histogram({
       name: 'inference_request_duration_seconds',
       help: 'Request duration, s.',
@@ -160,7 +167,7 @@ export class PodMetrics {
     for (const h of [this.e2e, this.ttft, this.tpot]) h.zero(this.vllmLabels);
     this.promptTokens.inc(this.vllmLabels, 0);
     this.generationTokens.inc(this.vllmLabels, 0);
-    this.update({ queueLength: 0, runningRequests: 0, kvUsage: 0 } as ReplicaSnapshot, 0, 0);
+    this.update({ queueLength: 0, runningRequests: 0, kvUsage: 0 } as ReplicaSnapshot, 0, 0, 0);
   }
 
   /** Records finished and rejected requests. */
@@ -184,8 +191,13 @@ export class PodMetrics {
     }
   }
 
-  /** Sets the gauges from the replica's state; utilisation in %, framebuffer used in MiB. */
-  update(snapshot: ReplicaSnapshot, gpuUtilPercent: number, framebufferUsedMiB: number): void {
+  /** Sets the gauges from the replica's state; utilisation in %, framebuffer used and free in MiB. */
+  update(
+    snapshot: ReplicaSnapshot,
+    gpuUtilPercent: number,
+    framebufferUsedMiB: number,
+    framebufferFreeMiB: number,
+  ): void {
     this.waiting.set(this.vllmLabels, snapshot.queueLength);
     this.running.set(this.vllmLabels, snapshot.runningRequests);
     this.kvUsage.set(this.vllmLabels, snapshot.kvUsage);
@@ -193,6 +205,7 @@ export class PodMetrics {
     this.genericQueue.set(snapshot.queueLength);
     this.gpuUtil.set(this.dcgmLabels, gpuUtilPercent);
     this.fbUsed.set(this.dcgmLabels, framebufferUsedMiB);
+    this.fbFree.set(this.dcgmLabels, framebufferFreeMiB);
   }
 
   /** The text exposition format. */

@@ -19,6 +19,7 @@ import {
   gpuServiceManifest,
   listRevisions,
   serviceEvents,
+  waitForFreeUnits,
   waitServiceReady,
   watchInvariants,
 } from '../local-cluster/knative-e2e-support.js';
@@ -127,6 +128,7 @@ describe('Knative actuator on real Knative Serving', () => {
     'migrates mig-1g.10gb -> mig-2g.20gb make-before-break: new revision serves 100%, old deleted, events recorded',
     async () => {
       const name = 'ramp';
+      await waitForFreeUnits(kc, 'nvidia.com/mig-2g.20gb');
       await createService(kc, gpuServiceManifest(name, namespace, 'nvidia.com/mig-1g.10gb'));
       const before = await waitServiceReady(kc, namespace, name);
       const oldRevision = before.status?.latestReadyRevisionName;
@@ -277,6 +279,7 @@ describe('Knative actuator on real Knative Serving', () => {
     'resumes a migration from the record alone: a fresh actuator at every step finishes it',
     async () => {
       const name = 'resume';
+      await waitForFreeUnits(kc, 'nvidia.com/mig-3g.40gb');
       await createService(kc, gpuServiceManifest(name, namespace, 'nvidia.com/mig-1g.10gb'));
       await waitServiceReady(kc, namespace, name);
       const watch = watchInvariants(kc, namespace, name);

@@ -10,6 +10,7 @@ import {
   gpuServiceManifest,
   listRevisions,
   serviceEvents,
+  waitForFreeUnits,
   waitServiceReady,
   watchInvariants,
   type RevisionView,
@@ -279,6 +280,7 @@ describe('k-siss run on real Knative Serving', () => {
     'a load ramp breaks the time-per-token SLO on mig-1g.10gb: one migration to a bigger tier, 100% on it, old revision deleted',
     async () => {
       const name = 'ramp';
+      await waitForFreeUnits(kc, 'nvidia.com/mig-2g.20gb');
       const before = await addService(
         name,
         { ladder: ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb'] },
@@ -342,6 +344,7 @@ describe('k-siss run on real Knative Serving', () => {
     'load falls: the service comes back down only after the scale-down stabilization window',
     async () => {
       const name = 'fall';
+      await waitForFreeUnits(kc, 'nvidia.com/mig-2g.20gb');
       const windowSeconds = 30;
       // Requests in flight per pod (higher is worse): about 18 on mig-1g.10gb and 10 on mig-2g.20gb at 6 rps,
       // about 1 at 0.5 rps. Up above 12, down below 6.
@@ -410,6 +413,7 @@ describe('k-siss run on real Knative Serving', () => {
     'the controller is SIGKILLed mid-migration and started again: the migration completes or rolls back, invariants hold throughout',
     async () => {
       const name = 'crash';
+      await waitForFreeUnits(kc, 'nvidia.com/mig-3g.40gb');
       const before = await addService(
         name,
         {
@@ -474,6 +478,7 @@ describe('k-siss run on real Knative Serving', () => {
     'two services compete for the last free mig-3g.40gb: exactly one gets it, nothing stranded',
     async () => {
       const names = ['duel-a', 'duel-b'];
+      await waitForFreeUnits(kc, 'nvidia.com/mig-3g.40gb');
       for (const n of names)
         await addService(
           n,
@@ -523,6 +528,7 @@ describe('k-siss run on real Knative Serving', () => {
     'a service with several Ready pods gets one migration, not one per pod',
     async () => {
       const name = 'multi';
+      await waitForFreeUnits(kc, 'nvidia.com/gpu', 3);
       const before = await addService(
         name,
         { ladder: ['mig-1g.10gb', 'gpu'], minReplicas: 3, maxReplicas: 3 },
