@@ -1,4 +1,9 @@
-import { DEFAULT_CATALOG, type CapacitySnapshot } from '../gpu-registry/index.js';
+import {
+  DEFAULT_CATALOG,
+  type CapacitySnapshot,
+  type GpuTier,
+  type TierCatalog,
+} from '../gpu-registry/index.js';
 import { DEFAULT_SERVICE_SETTINGS } from './config.js';
 import {
   decideScale,
@@ -70,6 +75,10 @@ const BASE_SETTINGS: ServiceSettings = {
 
 interface Case {
   readonly name: string;
+  /** Overrides of default catalog tiers (fields by tier name). */
+  readonly catalog?: Readonly<Record<string, Partial<GpuTier>>>;
+  /** The service's metrics, when not [LATENCY, THROUGHPUT]. */
+  readonly metricSpecs?: readonly MetricSpec[];
   readonly settings?: Partial<ServiceSettings>;
   readonly observation?: Partial<ServiceObservation>;
   readonly metrics: MetricValues;
@@ -79,13 +88,23 @@ interface Case {
   readonly recommendation?: { readonly tier: string; readonly replicas: number };
 }
 
+function withOverrides(overrides: Case['catalog']): TierCatalog {
+  if (overrides === undefined) return DEFAULT_CATALOG;
+  const catalog = new Map(DEFAULT_CATALOG);
+  for (const [name, fields] of Object.entries(overrides)) {
+    const tier = catalog.get(name);
+    if (tier !== undefined) catalog.set(name, { ...tier, ...fields });
+  }
+  return catalog;
+}
+
 function run(
-  c: Pick<Case, 'settings' | 'observation' | 'metrics' | 'capacity'>,
-  metrics = [LATENCY, THROUGHPUT],
+  c: Pick<Case, 'settings' | 'observation' | 'metrics' | 'capacity' | 'catalog'>,
+  metrics: readonly MetricSpec[] = [LATENCY, THROUGHPUT],
 ): DecideOutput {
   return decideScale({
     config: { service: 'gpt2', metrics, settings: { ...BASE_SETTINGS, ...c.settings } },
-    catalog: DEFAULT_CATALOG,
+    catalog: withOverrides(c.catalog),
     observation: {
       tier: 'mig-1g.10gb',
       readyReplicas: 1,
@@ -112,17 +131,47 @@ const CASES: readonly Case[] = [
   // The band.
   { name: 'in band holds', metrics: IN_BAND, expected: { action: 'hold', reason: 'withinBand' } },
   {
-    name: 'pressure at 1g: up and out cost the same per compute, up wins the tie',
+    name: 'pressure at 1g: up and out cost the same per capacity, up wins the tie',
     metrics: PRESSURE,
     expected: { action: 'up', targetTier: 'mig-2g.20gb', reason: 'sloPressure' },
     recommendation: { tier: 'mig-2g.20gb', replicas: 1 },
   },
   {
-    name: 'pressure at 2g: 3g.40gb costs 1.5 per compute, a second 2g replica 1: out',
+    name: 'pressure at 2g: 3g.40gb adds half a GPU of bandwidth for its cost (1 per capacity, as out): up wins the tie',
     observation: at('mig-2g.20gb'),
     metrics: PRESSURE,
-    expected: { action: 'out', targetReplicas: 2, reason: 'sloPressure' },
-    recommendation: { tier: 'mig-2g.20gb', replicas: 2 },
+    expected: {
+      action: 'up',
+      targetTier: 'mig-3g.40gb',
+      reason: 'sloPressure',
+      message:
+        'sloPressure: latency = 2 > 1.5: up from mig-2g.20gb to mig-3g.40gb (cost per added capacity: up 1.00 <= out 1.00)',
+    },
+    recommendation: { tier: 'mig-3g.40gb', replicas: 1 },
+  },
+  {
+    name: 'pressure at 2g when 3g.40gb is priced by its compute (3/7): up is cheaper per capacity',
+    catalog: { 'mig-3g.40gb': { relativeCost: 3 / 7 } },
+    observation: at('mig-2g.20gb'),
+    metrics: PRESSURE,
+    expected: {
+      action: 'up',
+      targetTier: 'mig-3g.40gb',
+      message:
+        'sloPressure: latency = 2 > 1.5: up from mig-2g.20gb to mig-3g.40gb (cost per added capacity: up 0.67 <= out 1.00)',
+    },
+  },
+  {
+    name: 'pressure at 3g when 3g.40gb is priced by its compute: 4g adds little bandwidth for 1/7 of a GPU, out is cheaper',
+    catalog: { 'mig-3g.40gb': { relativeCost: 3 / 7 } },
+    observation: at('mig-3g.40gb'),
+    metrics: PRESSURE,
+    expected: {
+      action: 'out',
+      targetReplicas: 2,
+      message:
+        'sloPressure: latency = 2 > 1.5: out from 1 to 2 replicas of mig-3g.40gb (cost per added capacity: out 0.86 < up 2.00)',
+    },
   },
   {
     name: 'pressure at 2g with maxReplicas 1: up',
@@ -132,7 +181,7 @@ const CASES: readonly Case[] = [
     expected: { action: 'up', targetTier: 'mig-3g.40gb' },
   },
   {
-    name: 'pressure at 3g: 4g adds compute at 0.5 per unit, out at 1.17: up',
+    name: 'pressure at 3g: 4g and out both cost 1 per capacity: up wins the tie',
     observation: at('mig-3g.40gb'),
     metrics: PRESSURE,
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },
@@ -196,10 +245,95 @@ const CASES: readonly Case[] = [
     expected: { action: 'in', targetReplicas: 1, reason: 'slack' },
   },
   {
-    name: 'slack at 3g with two replicas: 3g.40gb is poor value, down saves 1.5 per compute: down',
+    name: 'slack at 3g with two replicas: down and in save the same per capacity, in wins the tie',
     observation: at('mig-3g.40gb', 2),
     metrics: SLACK,
-    expected: { action: 'down', targetTier: 'mig-2g.20gb' },
+    expected: { action: 'in', targetReplicas: 1 },
+  },
+  {
+    name: 'slack at 2g x 2 when 2g is priced above its capacity: down saves more per capacity than in',
+    catalog: { 'mig-2g.20gb': { relativeCost: 0.4 } },
+    observation: at('mig-2g.20gb', 2),
+    metrics: SLACK,
+    expected: {
+      action: 'down',
+      targetTier: 'mig-1g.10gb',
+      message:
+        'slack: latency = 0.2 < 0.5, throughput = 200 > 150: down from mig-2g.20gb to mig-1g.10gb (cost saved per capacity: down 1.80 > in 1.40)',
+    },
+  },
+  // The step guard: a slack step down must not project any metric past its up threshold.
+  {
+    name: 'slack, but halving the capacity would take throughput 155 to 77.5 < 80: hold withinBand',
+    observation: at('mig-2g.20gb', 2),
+    metrics: { latency: 0.2, throughput: 155 },
+    expected: {
+      action: 'hold',
+      reason: 'withinBand',
+      message:
+        'slack: latency = 0.2 < 0.5, throughput = 155 > 150, but every step down would overshoot into pressure (in to 1 replica(s): throughput 155 x 2.00 -> 77.5 <= 80; down to mig-1g.10gb: throughput 155 x 2.00 -> 77.5 <= 80)',
+    },
+  },
+  {
+    name: 'step guard: in from 3 leaves 2/3 of the capacity and fits; down (half) would not',
+    observation: at('mig-2g.20gb', 3),
+    metrics: { latency: 0.2, throughput: 155 },
+    expected: { action: 'in', targetReplicas: 2 },
+  },
+  {
+    name: 'step guard: at minReplicas, the only step (down, half the bandwidth) would overshoot: hold',
+    settings: { minReplicas: 2 },
+    observation: at('mig-2g.20gb', 2),
+    metrics: { latency: 0.2, throughput: 155 },
+    expected: {
+      action: 'hold',
+      reason: 'withinBand',
+      message:
+        'slack: latency = 0.2 < 0.5, throughput = 155 > 150, but every step down would overshoot into pressure (down to mig-1g.10gb: throughput 155 x 2.00 -> 77.5 <= 80)',
+    },
+  },
+  {
+    name: 'step guard: 4g -> 3g keeps the bandwidth (shrink 4/3 by compute) and fits; in (half) would not',
+    observation: at('mig-4g.40gb', 2),
+    metrics: { latency: 0.2, throughput: 155 },
+    expected: {
+      action: 'down',
+      targetTier: 'mig-3g.40gb',
+      message:
+        'slack: latency = 0.2 < 0.5, throughput = 155 > 150: down from mig-4g.40gb to mig-3g.40gb (in would overshoot: throughput 155 x 2.00 -> 77.5 <= 80)',
+    },
+  },
+  {
+    name: 'step guard on a latency: 2 -> 1 replicas doubles it past the up threshold, 4g -> 3g (x 4/3) does not',
+    metricSpecs: [{ ...LATENCY, scaleUpFactor: 1, scaleDownFactor: 0.6 }],
+    observation: at('mig-4g.40gb', 2),
+    metrics: { latency: 0.55 },
+    expected: {
+      action: 'down',
+      targetTier: 'mig-3g.40gb',
+      message:
+        'slack: latency = 0.55 < 0.6: down from mig-4g.40gb to mig-3g.40gb (in would overshoot: latency 0.55 x 2.00 -> 1.1 >= 1)',
+    },
+  },
+  {
+    name: 'step guard: in fits, down would overshoot: in, and the message says why not down',
+    settings: { minReplicas: 1 },
+    metricSpecs: [{ ...LATENCY, scaleUpFactor: 1, scaleDownFactor: 0.6 }],
+    observation: at('mig-3g.40gb', 3),
+    metrics: { latency: 0.55 },
+    expected: {
+      action: 'in',
+      targetReplicas: 2,
+      message:
+        'slack: latency = 0.55 < 0.6: in from 3 to 2 replicas of mig-3g.40gb (down to mig-2g.20gb would overshoot: latency 0.55 x 2.00 -> 1.1 >= 1)',
+    },
+  },
+  {
+    name: 'step guard does not apply to idle (its metrics are NaN): idle steps down',
+    settings: { idle: { requestRateQuery: 'r', afterSeconds: 60 } },
+    observation: { ...at('mig-2g.20gb'), recommendations: recs([[120, 'mig-2g.20gb', 1, true]]) },
+    metrics: { __requestRate: 0, latency: Number.NaN, throughput: Number.NaN },
+    expected: { action: 'down', targetTier: 'mig-1g.10gb', reason: 'idle' },
   },
   {
     name: 'slack at the bottom with minReplicas: atLimit',
@@ -261,7 +395,7 @@ const CASES: readonly Case[] = [
     expected: {
       action: 'up',
       message:
-        'sloPressure: throughput = 79 < 80: up from mig-1g.10gb to mig-2g.20gb (cost per added compute: up 1.00 <= out 1.00)',
+        'sloPressure: throughput = 79 < 80: up from mig-1g.10gb to mig-2g.20gb (cost per added capacity: up 1.00 <= out 1.00)',
     },
   },
   // Migration, cooldown, windows.
@@ -309,7 +443,7 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'scale-down window compares capacity, not tier names: 2 x 1g < 1 x 3g is lower',
-    settings: { scaleDownStabilizationSeconds: 300 },
+    settings: { scaleDownStabilizationSeconds: 300, minReplicas: 2 },
     observation: {
       ...at('mig-3g.40gb', 2),
       recommendations: recs([
@@ -413,7 +547,7 @@ const CASES: readonly Case[] = [
       action: 'hold',
       reason: 'dryRun',
       message:
-        'dry run: would scale up to mig-2g.20gb (sloPressure): sloPressure: latency = 2 > 1.5: up from mig-1g.10gb to mig-2g.20gb (cost per added compute: up 1.00 <= out 1.00)',
+        'dry run: would scale up to mig-2g.20gb (sloPressure): sloPressure: latency = 2 > 1.5: up from mig-1g.10gb to mig-2g.20gb (cost per added capacity: up 1.00 <= out 1.00)',
     },
     recommendation: { tier: 'mig-2g.20gb', replicas: 1 },
   },
@@ -569,7 +703,7 @@ const CASES: readonly Case[] = [
 
 describe('decideScale', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const output = run(c);
+    const output = run(c, c.metricSpecs);
     expect(output.decision).toMatchObject(c.expected);
     const currentTier = c.observation?.tier ?? 'mig-1g.10gb';
     const currentReplicas = c.observation?.readyReplicas ?? 1;

@@ -322,10 +322,15 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
   const outFits = outAllowed && hasUnitFor(capacity, tier);
   const outRatio = tier.relativeCost / servingCapacity(tier);
   const upRatio = up.found ? marginalRatio(up.tier, tier) : Number.POSITIVE_INFINITY;
-  if (up.found && (!outFits || upRatio <= outRatio)) {
-    const compare = outFits
-      ? ` (cost per added capacity: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
-      : '';
+  const pick: 'up' | 'out' | undefined =
+    up.found && (!outFits || upRatio <= outRatio) ? 'up' : outFits ? 'out' : undefined;
+  const compare =
+    !up.found || !outFits
+      ? ''
+      : pick === 'up'
+        ? ` (cost per added capacity: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
+        : ` (cost per added capacity: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`;
+  if (pick === 'up' && up.found) {
     return upDown(
       'up',
       up.tier,
@@ -334,11 +339,8 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
       `${why}: up from ${current.tierName} to ${up.tier.name}${compare}`,
     );
   }
-  if (outFits) {
+  if (pick === 'out') {
     const target = current.replicas + 1;
-    const compare = up.found
-      ? ` (cost per added capacity: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`
-      : '';
     return outIn(
       'out',
       target,
@@ -454,23 +456,23 @@ function scaleDownOrIn(
       `${why}: down from ${current.tierName} to ${down.tier.name}${compare}`,
     );
   }
-  if (inOvershoot !== undefined || downOvershoot !== undefined) {
-    const parts = [
-      inOvershoot === undefined ? '' : `in to ${current.replicas - 1} replica(s): ${inOvershoot}`,
-      downOvershoot === undefined || !down.found ? '' : `down to ${down.tier.name}: ${downOvershoot}`,
-    ].filter((p) => p !== '');
+  if (!down.found && inOvershoot === undefined) {
+    const holdReason: HoldReason = down.reason === 'atLimit' ? 'atLimit' : 'noCapacity';
     return holdRaw(
       current,
-      'withinBand',
-      `${why}, but every step down would overshoot into pressure (${parts.join('; ')})`,
+      holdReason,
+      `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`,
     );
   }
-  if (down.found) return holdRaw(current, 'atLimit', `${why}, but already at minReplicas ${s.minReplicas}`);
-  const holdReason: HoldReason = down.reason === 'atLimit' ? 'atLimit' : 'noCapacity';
+  // Here a step was possible but every possible one would overshoot.
+  const parts = [
+    inOvershoot === undefined ? '' : `in to ${current.replicas - 1} replica(s): ${inOvershoot}`,
+    downOvershoot === undefined || !down.found ? '' : `down to ${down.tier.name}: ${downOvershoot}`,
+  ].filter((p) => p !== '');
   return holdRaw(
     current,
-    holdReason,
-    `${why}, but ${down.message} and already at minReplicas ${s.minReplicas}`,
+    'withinBand',
+    `${why}, but every step down would overshoot into pressure (${parts.join('; ')})`,
   );
 }
 

@@ -5,6 +5,9 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { kubeConfig } from '../test/cluster-state.js';
 import { createLeaderElector, type LeaderElector } from './index.js';
 
+/** Bound for a hung cluster, not a timing assertion. */
+const TEST_TIMEOUT_MS = 120_000;
+
 /**
  * Two electors against the real API server. Each records when it starts and stops leading; the test
  * checks that the intervals never overlap while leadership moves by release, by expiry after a crash, and
@@ -97,13 +100,13 @@ describe('Lease leader election against the real API server', () => {
   beforeAll(() => {
     admin = kubeConfig();
     leases = admin.makeApiClient(CoordinationV1Api);
-  });
+  }, TEST_TIMEOUT_MS);
   afterEach(async () => {
     for (const r of running.splice(0)) {
       r.stop.abort();
       await r.done;
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   const start = (
     leaseName: string,
@@ -131,67 +134,79 @@ describe('Lease leader election against the real API server', () => {
   const holder = async (leaseName: string) =>
     (await leases.readNamespacedLease({ name: leaseName, namespace: NAMESPACE })).spec;
 
-  it('exactly one of two electors leads; a released lease passes to the other at once', async () => {
-    const leaseName = `ksiss-release-${Date.now()}`;
-    const log = new LeadershipLog();
-    const a = start(leaseName, 'replica-a', log);
-    await eventually(() => log.current().length === 1, 'replica-a leads');
-    start(leaseName, 'replica-b', log);
-    // b keeps polling; several renewals of a pass with no change of leader.
-    await new Promise((resolve) => setTimeout(resolve, 3 * timings.retryPeriodMs));
-    expect(log.current()).toEqual(['replica-a']);
-    expect((await holder(leaseName))?.holderIdentity).toBe('replica-a');
-
-    a.stop.abort();
-    await a.done;
-    await eventually(() => log.current().includes('replica-b'), 'replica-b leads after the release');
-    const spec = await holder(leaseName);
-    expect(spec?.holderIdentity).toBe('replica-b');
-    expect(spec?.leaseTransitions).toBe(1);
-    expect(log.overlaps()).toEqual([]);
-  });
-
-  it('after a crash (no release) the other takes over only once the lease expired', async () => {
-    const leaseName = `ksiss-crash-${Date.now()}`;
-    const log = new LeadershipLog();
-    const a = start(leaseName, 'replica-a', log, admin, false);
-    await eventually(() => log.current().includes('replica-a'), 'replica-a leads');
-    start(leaseName, 'replica-b', log);
-    a.stop.abort(); // stops renewing and leaves its name on the lease, like a killed process
-    await a.done;
-    expect((await holder(leaseName))?.holderIdentity).toBe('replica-a');
-    await eventually(() => log.current().includes('replica-b'), 'replica-b takes over the expired lease');
-    expect((await holder(leaseName))?.holderIdentity).toBe('replica-b');
-    expect(log.overlaps()).toEqual([]);
-  });
-
-  it('a leader cut off from the API server stops leading before the other starts', async () => {
-    const leaseName = `ksiss-partition-${Date.now()}`;
-    const log = new LeadershipLog();
-    const server = new URL(admin.getCurrentCluster()?.server ?? '');
-    const proxy = await startProxy(server);
-    try {
-      const viaProxy = new KubeConfig();
-      viaProxy.loadFromString(admin.exportConfig());
-      const cluster = viaProxy.getCurrentCluster();
-      if (cluster === null) throw new Error('no current cluster');
-      viaProxy.clusters = viaProxy.clusters.map((c) =>
-        c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
-      );
-      const a = start(leaseName, 'replica-a', log, viaProxy);
-      await eventually(() => log.current().includes('replica-a'), 'replica-a leads through the proxy');
+  it(
+    'exactly one of two electors leads; a released lease passes to the other at once',
+    async () => {
+      const leaseName = `ksiss-release-${Date.now()}`;
+      const log = new LeadershipLog();
+      const a = start(leaseName, 'replica-a', log);
+      await eventually(() => log.current().length === 1, 'replica-a leads');
       start(leaseName, 'replica-b', log);
-      proxy.cut();
-      await eventually(() => log.current().includes('replica-b'), 'replica-b takes over');
-      const [aInterval] = log.intervals.filter((i) => i.identity === 'replica-a');
-      const [bInterval] = log.intervals.filter((i) => i.identity === 'replica-b');
-      expect(aInterval?.endMs).toBeDefined();
-      expect((aInterval?.endMs ?? Infinity) < (bInterval?.startMs ?? -Infinity)).toBe(true);
-      expect(a.elector.isLeader()).toBe(false);
+      // b keeps polling; several renewals of a pass with no change of leader.
+      await new Promise((resolve) => setTimeout(resolve, 3 * timings.retryPeriodMs));
+      expect(log.current()).toEqual(['replica-a']);
+      expect((await holder(leaseName))?.holderIdentity).toBe('replica-a');
+
+      a.stop.abort();
+      await a.done;
+      await eventually(() => log.current().includes('replica-b'), 'replica-b leads after the release');
+      const spec = await holder(leaseName);
+      expect(spec?.holderIdentity).toBe('replica-b');
+      expect(spec?.leaseTransitions).toBe(1);
       expect(log.overlaps()).toEqual([]);
-    } finally {
-      proxy.cut();
-      await proxy.close();
-    }
-  });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'after a crash (no release) the other takes over only once the lease expired',
+    async () => {
+      const leaseName = `ksiss-crash-${Date.now()}`;
+      const log = new LeadershipLog();
+      const a = start(leaseName, 'replica-a', log, admin, false);
+      await eventually(() => log.current().includes('replica-a'), 'replica-a leads');
+      start(leaseName, 'replica-b', log);
+      a.stop.abort(); // stops renewing and leaves its name on the lease, like a killed process
+      await a.done;
+      expect((await holder(leaseName))?.holderIdentity).toBe('replica-a');
+      await eventually(() => log.current().includes('replica-b'), 'replica-b takes over the expired lease');
+      expect((await holder(leaseName))?.holderIdentity).toBe('replica-b');
+      expect(log.overlaps()).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a leader cut off from the API server stops leading before the other starts',
+    async () => {
+      const leaseName = `ksiss-partition-${Date.now()}`;
+      const log = new LeadershipLog();
+      const server = new URL(admin.getCurrentCluster()?.server ?? '');
+      const proxy = await startProxy(server);
+      try {
+        const viaProxy = new KubeConfig();
+        viaProxy.loadFromString(admin.exportConfig());
+        const cluster = viaProxy.getCurrentCluster();
+        if (cluster === null) throw new Error('no current cluster');
+        viaProxy.clusters = viaProxy.clusters.map((c) =>
+          c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
+        );
+        const a = start(leaseName, 'replica-a', log, viaProxy);
+        await eventually(() => log.current().includes('replica-a'), 'replica-a leads through the proxy');
+        start(leaseName, 'replica-b', log);
+        proxy.cut();
+        await eventually(() => log.current().includes('replica-b'), 'replica-b takes over');
+        const [aInterval] = log.intervals.filter((i) => i.identity === 'replica-a');
+        const [bInterval] = log.intervals.filter((i) => i.identity === 'replica-b');
+        expect(aInterval?.endMs).toBeDefined();
+        expect((aInterval?.endMs ?? Infinity) < (bInterval?.startMs ?? -Infinity)).toBe(true);
+        expect(a.elector.isLeader()).toBe(false);
+        expect(log.overlaps()).toEqual([]);
+      } finally {
+        proxy.cut();
+        await proxy.close();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

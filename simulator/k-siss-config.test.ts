@@ -25,7 +25,8 @@ describe('parseKsissSimConfig', () => {
     expect(r.value.config.service).toBe('llm');
     expect(r.value.config.metrics.find((m) => m.name === 'tpot_p99_seconds')?.slo).toBe(0.05);
     expect(r.value.intervalSeconds).toBe(15);
-    expect(r.value.catalog.get('mig-3g.40gb')?.relativeCost).toBeCloseTo(3 / 7);
+    // No `_tiers` override any more: the catalog's default price of a 3g.40gb, max(3/7, 4/8).
+    expect(r.value.catalog.get('mig-3g.40gb')?.relativeCost).toBe(0.5);
   });
 
   const cases = [

@@ -17,6 +17,9 @@ import {
 import { freePort } from '../local-cluster/index.js';
 import { addScrapeTargets, clusterState, kubeConfig, removeScrapeTargets } from './cluster-state.js';
 
+/** Bound for a hung cluster, not a timing assertion. */
+const TEST_TIMEOUT_MS = 400_000;
+
 /**
  * The shipped Grafana dashboard is a test fixture: with the demo workload under load and the controller's
  * exporter scraped by the real Prometheus of the local cluster, every panel query (variables substituted as
@@ -110,7 +113,7 @@ describe('exporter/grafana-dashboard.json against the real Prometheus', () => {
       outputTokens: 128,
     });
     await setLoadFor('policy-demo');
-  });
+  }, TEST_TIMEOUT_MS);
 
   const setLoadFor = async (service: string) => {
     await fetch(`${emulatorUrl}/load/${DEMO_NAMESPACE}/${service}`, {
@@ -128,42 +131,46 @@ describe('exporter/grafana-dashboard.json against the real Prometheus', () => {
     removeScrapeTargets(JOB);
     await controller?.stop();
     rmSync(workDir, { recursive: true, force: true });
-  });
+  }, TEST_TIMEOUT_MS);
 
-  it('every panel query runs and returns data; the variable queries find the demo service', async () => {
-    const dashboard = await readDashboard();
-    const queries = dashboardQueries(dashboard);
-    expect(queries.length).toBeGreaterThan(10);
+  it(
+    'every panel query runs and returns data; the variable queries find the demo service',
+    async () => {
+      const dashboard = await readDashboard();
+      const queries = dashboardQueries(dashboard);
+      expect(queries.length).toBeGreaterThan(10);
 
-    let failures: string[];
-    const deadline = Date.now() + WAIT_FOR_DATA_MS;
-    for (;;) {
-      const namespaces = await labelValues(prometheusUrl, 'namespace', 'ksiss_service_replicas');
-      const services = await labelValues(
-        prometheusUrl,
-        'service',
-        `ksiss_service_replicas{namespace=~"${namespaces.join('|') || '.*'}"}`,
-      );
-      failures = [];
-      if (!namespaces.includes(DEMO_NAMESPACE))
-        failures.push(`variable namespace: ${JSON.stringify(namespaces)}`);
-      if (!services.includes('chat')) failures.push(`variable service: ${JSON.stringify(services)}`);
-      const values = {
-        variables: { namespace: [DEMO_NAMESPACE], service: ['chat'], datasource: ['prometheus'] },
-        rateInterval: '1m',
-        range: '10m',
-      };
-      for (const query of queries) {
-        const expr = substituteVariables(query.expr, values);
-        const result = await runQuery(prometheusUrl, expr);
-        if (result.status !== 'success')
-          failures.push(`${query.panel} [${query.refId}] error: ${result.error}: ${expr}`);
-        else if ((result.data?.result.length ?? 0) === 0)
-          failures.push(`${query.panel} [${query.refId}] no data: ${expr}`);
+      let failures: string[];
+      const deadline = Date.now() + WAIT_FOR_DATA_MS;
+      for (;;) {
+        const namespaces = await labelValues(prometheusUrl, 'namespace', 'ksiss_service_replicas');
+        const services = await labelValues(
+          prometheusUrl,
+          'service',
+          `ksiss_service_replicas{namespace=~"${namespaces.join('|') || '.*'}"}`,
+        );
+        failures = [];
+        if (!namespaces.includes(DEMO_NAMESPACE))
+          failures.push(`variable namespace: ${JSON.stringify(namespaces)}`);
+        if (!services.includes('chat')) failures.push(`variable service: ${JSON.stringify(services)}`);
+        const values = {
+          variables: { namespace: [DEMO_NAMESPACE], service: ['chat'], datasource: ['prometheus'] },
+          rateInterval: '1m',
+          range: '10m',
+        };
+        for (const query of queries) {
+          const expr = substituteVariables(query.expr, values);
+          const result = await runQuery(prometheusUrl, expr);
+          if (result.status !== 'success')
+            failures.push(`${query.panel} [${query.refId}] error: ${result.error}: ${expr}`);
+          else if ((result.data?.result.length ?? 0) === 0)
+            failures.push(`${query.panel} [${query.refId}] no data: ${expr}`);
+        }
+        if (failures.length === 0 || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
       }
-      if (failures.length === 0 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

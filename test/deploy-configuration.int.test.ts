@@ -12,6 +12,9 @@ import { formatIssue, parseConfig } from '../autoscaler/index.js';
 import { applyManifests, readManifests, serviceAccountKubeConfig, type Manifest } from '../demo/index.js';
 import { kubeConfig } from './cluster-state.js';
 
+/** Bound for a hung cluster, not a timing assertion. */
+const TEST_TIMEOUT_MS = 120_000;
+
 /**
  * The shipped deploy manifests are a test fixture: configuration.yaml and the policy CRD are server-side
  * applied to the real API server, and SubjectAccessReviews (plus real requests with the ServiceAccount's
@@ -56,78 +59,94 @@ describe('configuration.yaml', () => {
   beforeAll(async () => {
     manifests = await readManifests([repo('configuration.yaml')]);
     [monitor] = (await readManifests([repo('servicemonitor.yaml')])) as [Manifest];
-  });
+  }, TEST_TIMEOUT_MS);
 
   describe('namespaces and names line up (the original defect 2)', () => {
-    it('every namespaced object lives in k-siss-system', () => {
-      const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
-      for (const m of manifests.filter((m) => !clusterScoped.has(m.kind))) {
-        expect(`${m.kind}/${m.metadata.name} in ${m.metadata.namespace}`).toBe(
-          `${m.kind}/${m.metadata.name} in ${NAMESPACE}`,
-        );
-      }
-      expect(find(manifests, 'Namespace').metadata.name).toBe(NAMESPACE);
-      expect(monitor.metadata.namespace).toBe(NAMESPACE);
-    });
-
-    it('the controller reads the ConfigMap of its own namespace, which parses with no issue', () => {
-      const deployment = find<Deployment>(manifests, 'Deployment');
-      const container = deployment.spec.template.spec.containers[0];
-      const env = new Map(container?.env.map((e) => [e.name, e]) ?? []);
-      expect(env.get('NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
-      const configMap = find<Manifest & { data: Record<string, string> }>(manifests, 'ConfigMap');
-      expect(configMap.metadata.name).toBe(env.get('CONFIG_MAP_NAME')?.value);
-      const parsed = parseConfig(configMap.data, {
-        NAMESPACE: deployment.metadata.namespace,
-        CONFIG_MAP_NAME: env.get('CONFIG_MAP_NAME')?.value,
-        PROMETHEUS_URL: env.get('PROMETHEUS_URL')?.value,
-        METRICS_SCRAPE_INTERVAL: env.get('METRICS_SCRAPE_INTERVAL')?.value,
-      });
-      expect(parsed.issues.map(formatIssue)).toEqual([]);
-      expect(parsed.config?.global.configMapNamespace).toBe(NAMESPACE);
-      expect([...(parsed.config?.services.keys() ?? [])].length).toBeGreaterThan(0);
-    });
-
-    it('the Deployment runs as the bound ServiceAccount; the metrics Service and ServiceMonitor select it', () => {
-      const deployment = find<Deployment>(manifests, 'Deployment');
-      expect(deployment.spec.template.spec.serviceAccountName).toBe(SERVICE_ACCOUNT);
-      for (const binding of ['RoleBinding', 'ClusterRoleBinding']) {
-        const subjects = (find(manifests, binding) as Manifest & { subjects: unknown[] }).subjects;
-        expect(subjects).toEqual([{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
-      }
-      const service = find<
-        Manifest & { spec: { selector: Record<string, string>; ports: Array<{ name: string }> } }
-      >(manifests, 'Service');
-      expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
-      expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
-      const monitorSpec = (
-        monitor as Manifest & {
-          spec: {
-            namespaceSelector: { matchNames: string[] };
-            selector: { matchLabels: Record<string, string> };
-            endpoints: Array<{ port: string }>;
-          };
+    it(
+      'every namespaced object lives in k-siss-system',
+      () => {
+        const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+        for (const m of manifests.filter((m) => !clusterScoped.has(m.kind))) {
+          expect(`${m.kind}/${m.metadata.name} in ${m.metadata.namespace}`).toBe(
+            `${m.kind}/${m.metadata.name} in ${NAMESPACE}`,
+          );
         }
-      ).spec;
-      expect(monitorSpec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
-      expect(service.metadata.labels).toMatchObject(monitorSpec.selector.matchLabels);
-      expect(service.spec.ports.map((p) => p.name)).toContain(monitorSpec.endpoints[0]?.port);
-    });
+        expect(find(manifests, 'Namespace').metadata.name).toBe(NAMESPACE);
+        expect(monitor.metadata.namespace).toBe(NAMESPACE);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it('the pod is hardened: non-root, read-only root, probes on /healthz and /readyz, requests and limits', () => {
-      const deployment = find<Deployment>(manifests, 'Deployment');
-      const pod = deployment.spec.template.spec;
-      const container = pod.containers[0];
-      expect(pod.securityContext.runAsNonRoot).toBe(true);
-      expect(container?.securityContext).toMatchObject({
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-      });
-      expect(container?.livenessProbe.httpGet.path).toBe('/healthz');
-      expect(container?.readinessProbe.httpGet.path).toBe('/readyz');
-      expect(Object.keys(container?.resources.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
-      expect(Object.keys(container?.resources.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
-    });
+    it(
+      'the controller reads the ConfigMap of its own namespace, which parses with no issue',
+      () => {
+        const deployment = find<Deployment>(manifests, 'Deployment');
+        const container = deployment.spec.template.spec.containers[0];
+        const env = new Map(container?.env.map((e) => [e.name, e]) ?? []);
+        expect(env.get('NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+        const configMap = find<Manifest & { data: Record<string, string> }>(manifests, 'ConfigMap');
+        expect(configMap.metadata.name).toBe(env.get('CONFIG_MAP_NAME')?.value);
+        const parsed = parseConfig(configMap.data, {
+          NAMESPACE: deployment.metadata.namespace,
+          CONFIG_MAP_NAME: env.get('CONFIG_MAP_NAME')?.value,
+          PROMETHEUS_URL: env.get('PROMETHEUS_URL')?.value,
+          METRICS_SCRAPE_INTERVAL: env.get('METRICS_SCRAPE_INTERVAL')?.value,
+        });
+        expect(parsed.issues.map(formatIssue)).toEqual([]);
+        expect(parsed.config?.global.configMapNamespace).toBe(NAMESPACE);
+        expect([...(parsed.config?.services.keys() ?? [])].length).toBeGreaterThan(0);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'the Deployment runs as the bound ServiceAccount; the metrics Service and ServiceMonitor select it',
+      () => {
+        const deployment = find<Deployment>(manifests, 'Deployment');
+        expect(deployment.spec.template.spec.serviceAccountName).toBe(SERVICE_ACCOUNT);
+        for (const binding of ['RoleBinding', 'ClusterRoleBinding']) {
+          const subjects = (find(manifests, binding) as Manifest & { subjects: unknown[] }).subjects;
+          expect(subjects).toEqual([{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
+        }
+        const service = find<
+          Manifest & { spec: { selector: Record<string, string>; ports: Array<{ name: string }> } }
+        >(manifests, 'Service');
+        expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+        expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+        const monitorSpec = (
+          monitor as Manifest & {
+            spec: {
+              namespaceSelector: { matchNames: string[] };
+              selector: { matchLabels: Record<string, string> };
+              endpoints: Array<{ port: string }>;
+            };
+          }
+        ).spec;
+        expect(monitorSpec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+        expect(service.metadata.labels).toMatchObject(monitorSpec.selector.matchLabels);
+        expect(service.spec.ports.map((p) => p.name)).toContain(monitorSpec.endpoints[0]?.port);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'the pod is hardened: non-root, read-only root, probes on /healthz and /readyz, requests and limits',
+      () => {
+        const deployment = find<Deployment>(manifests, 'Deployment');
+        const pod = deployment.spec.template.spec;
+        const container = pod.containers[0];
+        expect(pod.securityContext.runAsNonRoot).toBe(true);
+        expect(container?.securityContext).toMatchObject({
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+        });
+        expect(container?.livenessProbe.httpGet.path).toBe('/healthz');
+        expect(container?.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(Object.keys(container?.resources.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+        expect(Object.keys(container?.resources.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 
   describe('applied with server-side apply to the real API server', () => {
@@ -139,30 +158,38 @@ describe('configuration.yaml', () => {
       admin = kubeConfig();
       all = [...(await readManifests([repo('policy/crd.yaml')])), ...manifests];
       applied = await applyManifests(admin, all, { fieldManager: 'k-siss-deploy-test' });
-    });
+    }, TEST_TIMEOUT_MS);
 
-    it('creates every object, owned by the field manager', () => {
-      expect(applied.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
-        expect.arrayContaining(all.map((m) => `${m.kind}/${m.metadata.name}`)),
-      );
-      for (const object of applied) {
-        expect(object.metadata?.managedFields?.map((f) => `${f.manager}:${f.operation}`)).toContain(
-          'k-siss-deploy-test:Apply',
+    it(
+      'creates every object, owned by the field manager',
+      () => {
+        expect(applied.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
+          expect.arrayContaining(all.map((m) => `${m.kind}/${m.metadata.name}`)),
         );
-      }
-    });
+        for (const object of applied) {
+          expect(object.metadata?.managedFields?.map((f) => `${f.manager}:${f.operation}`)).toContain(
+            'k-siss-deploy-test:Apply',
+          );
+        }
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it('applying again changes nothing (same generation, or same resourceVersion where there is none)', async () => {
-      const again = await applyManifests(admin, all, { fieldManager: 'k-siss-deploy-test' });
-      // Controllers update the status of some objects (CRD, PodDisruptionBudget, Deployment), which bumps
-      // their resourceVersion but not their generation.
-      const versions = (objects: KubernetesObject[]) =>
-        objects.map(
-          (o) =>
-            `${o.kind}/${o.metadata?.name}@${o.metadata?.generation === undefined ? `rv${o.metadata?.resourceVersion}` : `gen${o.metadata.generation}`}`,
-        );
-      expect(versions(again)).toEqual(versions(applied));
-    });
+    it(
+      'applying again changes nothing (same generation, or same resourceVersion where there is none)',
+      async () => {
+        const again = await applyManifests(admin, all, { fieldManager: 'k-siss-deploy-test' });
+        // Controllers update the status of some objects (CRD, PodDisruptionBudget, Deployment), which bumps
+        // their resourceVersion but not their generation.
+        const versions = (objects: KubernetesObject[]) =>
+          objects.map(
+            (o) =>
+              `${o.kind}/${o.metadata?.name}@${o.metadata?.generation === undefined ? `rv${o.metadata?.resourceVersion}` : `gen${o.metadata.generation}`}`,
+          );
+        expect(versions(again)).toEqual(versions(applied));
+      },
+      TEST_TIMEOUT_MS,
+    );
 
     const allowed: ReadonlyArray<[string, V1ResourceAttributes]> = [
       [
@@ -308,31 +335,43 @@ describe('configuration.yaml', () => {
       return result.status?.allowed === true;
     };
 
-    it.each(allowed)('the ServiceAccount may %s', async (_name, attributes) => {
-      expect(await review(attributes)).toBe(true);
-    });
+    it.each(allowed)(
+      'the ServiceAccount may %s',
+      async (_name, attributes) => {
+        expect(await review(attributes)).toBe(true);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it.each(denied)('the ServiceAccount may NOT %s', async (_name, attributes) => {
-      expect(await review(attributes)).toBe(false);
-    });
+    it.each(denied)(
+      'the ServiceAccount may NOT %s',
+      async (_name, attributes) => {
+        expect(await review(attributes)).toBe(false);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it('with its own token, the ServiceAccount reads its ConfigMap and is refused Secrets (403)', async () => {
-      const asServiceAccount = await serviceAccountKubeConfig(admin, {
-        namespace: NAMESPACE,
-        serviceAccount: SERVICE_ACCOUNT,
-        expirationSeconds: 600,
-      });
-      const core = asServiceAccount.makeApiClient(CoreV1Api);
-      const configMap = await core.readNamespacedConfigMap({
-        namespace: NAMESPACE,
-        name: 'autoscaler-config',
-      });
-      expect(Object.keys(configMap.data ?? {})).toContain('_global');
-      const refused = await core.listNamespacedSecret({ namespace: NAMESPACE }).then(
-        () => 'allowed',
-        (error: unknown) => (error as { code?: number }).code,
-      );
-      expect(refused).toBe(403);
-    });
+    it(
+      'with its own token, the ServiceAccount reads its ConfigMap and is refused Secrets (403)',
+      async () => {
+        const asServiceAccount = await serviceAccountKubeConfig(admin, {
+          namespace: NAMESPACE,
+          serviceAccount: SERVICE_ACCOUNT,
+          expirationSeconds: 600,
+        });
+        const core = asServiceAccount.makeApiClient(CoreV1Api);
+        const configMap = await core.readNamespacedConfigMap({
+          namespace: NAMESPACE,
+          name: 'autoscaler-config',
+        });
+        expect(Object.keys(configMap.data ?? {})).toContain('_global');
+        const refused = await core.listNamespacedSecret({ namespace: NAMESPACE }).then(
+          () => 'allowed',
+          (error: unknown) => (error as { code?: number }).code,
+        );
+        expect(refused).toBe(403);
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 });

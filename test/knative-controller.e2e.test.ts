@@ -7,6 +7,7 @@ import {
   createService,
   getService,
   gpuResourcesOf,
+  freeUnits,
   gpuServiceManifest,
   listRevisions,
   serviceEvents,
@@ -239,10 +240,9 @@ describe('k-siss run on real Knative Serving', () => {
         namespace,
         body: emulatedPod('blocker', { 'nvidia.com/mig-2g.20gb': '1' }),
       });
-      await eventually('blocker pod running', async () => {
-        const pod = await core.readNamespacedPod({ namespace, name: 'blocker' });
-        return pod.status?.phase === 'Running' ? true : undefined;
-      });
+      await eventually('no free mig-2g.20gb (the blocker, or anyone, holds it)', async () =>
+        (await freeUnits(kc, 'nvidia.com/mig-2g.20gb')) <= 0 ? true : undefined,
+      );
       const before = await addService(
         name,
         { ladder: ['mig-1g.10gb', 'mig-2g.20gb'], maxReplicas: 2 },

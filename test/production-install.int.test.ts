@@ -13,6 +13,9 @@ import {
 } from '../demo/index.js';
 import { clusterState, kubeConfig } from './cluster-state.js';
 
+/** Bound for a hung cluster, not a timing assertion. */
+const TEST_TIMEOUT_MS = 300_000;
+
 /**
  * The Dockerfile's install, without a Docker engine: `npm run build` in a clean copy of the sources, then a
  * fresh directory holding only package.json, the lockfile, dist/ and the production dependencies, started
@@ -130,7 +133,7 @@ describe('production install (what the Dockerfile does)', () => {
         filter: (file) => !relative(source, file).split('/').includes('node_modules'),
       });
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
     if (child !== undefined && child.exitCode === null) {
@@ -138,98 +141,106 @@ describe('production install (what the Dockerfile does)', () => {
       await new Promise((resolve) => child?.once('exit', resolve));
     }
     rmSync(work, { recursive: true, force: true });
-  });
+  }, TEST_TIMEOUT_MS);
 
-  it('has compiled JavaScript and no development dependencies or tests', () => {
-    expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
-    expect(existsSync(join(app, 'dist/exporter/index.js'))).toBe(true);
-    expect(existsSync(join(app, 'dist/leader/index.js'))).toBe(true);
-    for (const devOnly of ['typescript', 'jest', 'ts-jest', 'eslint', 'prettier', 'tsx']) {
-      expect(`${devOnly}: ${existsSync(join(app, 'node_modules', devOnly))}`).toBe(`${devOnly}: false`);
-    }
-    for (const runtime of [
-      '@kubernetes/client-node',
-      'prom-client',
-      'commander',
-      'zod',
-      'js-yaml',
-      'winston',
-    ]) {
-      expect(`${runtime}: ${existsSync(join(app, 'node_modules', runtime))}`).toBe(`${runtime}: true`);
-    }
-    const tests = spawnSync('sh', ['-c', "find dist -name '*.test.js' | head -3"], {
-      cwd: app,
-      encoding: 'utf8',
-    });
-    expect(tests.stdout.trim()).toBe('');
-  });
-
-  it('`node dist/cli/main.js run` starts as the deployed ServiceAccount and serves /healthz, /readyz, /metrics', async () => {
-    const state = clusterState();
-    const admin = kubeConfig();
-    await applyManifests(
-      admin,
-      await readManifests([join(REPO, 'policy/crd.yaml'), join(REPO, 'configuration.yaml')]),
-      {
-        fieldManager: 'k-siss-production-install-test',
-      },
-    );
-    const kubeconfigFile = join(work, 'service-account.kubeconfig');
-    await writeKubeConfigFile(
-      await serviceAccountKubeConfig(admin, { namespace: NAMESPACE, serviceAccount: 'k-siss-autoscaler' }),
-      kubeconfigFile,
-    );
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        'dist/cli/main.js',
-        'run',
-        '--kubeconfig',
-        kubeconfigFile,
-        '--metrics-port',
-        String(port),
-        '--leader-elect',
-      ],
-      {
+  it(
+    'has compiled JavaScript and no development dependencies or tests',
+    () => {
+      expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
+      expect(existsSync(join(app, 'dist/exporter/index.js'))).toBe(true);
+      expect(existsSync(join(app, 'dist/leader/index.js'))).toBe(true);
+      for (const devOnly of ['typescript', 'jest', 'ts-jest', 'eslint', 'prettier', 'tsx']) {
+        expect(`${devOnly}: ${existsSync(join(app, 'node_modules', devOnly))}`).toBe(`${devOnly}: false`);
+      }
+      for (const runtime of [
+        '@kubernetes/client-node',
+        'prom-client',
+        'commander',
+        'zod',
+        'js-yaml',
+        'winston',
+      ]) {
+        expect(`${runtime}: ${existsSync(join(app, 'node_modules', runtime))}`).toBe(`${runtime}: true`);
+      }
+      const tests = spawnSync('sh', ['-c', "find dist -name '*.test.js' | head -3"], {
         cwd: app,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          NAMESPACE,
-          POD_NAME: 'production-install-test',
-          PROMETHEUS_URL: state.prometheusUrl,
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const base = `http://127.0.0.1:${port}`;
-    const status = async (path: string) => {
-      try {
-        return (await fetch(`${base}${path}`)).status;
-      } catch {
-        return 0;
-      }
-    };
-    const deadline = Date.now() + 60_000;
-    while ((await status('/readyz')) !== 200) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`the controller did not become ready (exit ${child.exitCode}):\n${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    expect(await status('/healthz')).toBe(200);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('ksiss_config_reloads_total{result="success"}');
-    expect(metrics).toMatch(/^ksiss_leader [01]$/m);
+        encoding: 'utf8',
+      });
+      expect(tests.stdout.trim()).toBe('');
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-    child.kill('SIGTERM');
-    const exitCode = await new Promise<number | null>((resolve) =>
-      child?.once('exit', (code) => resolve(code)),
-    );
-    expect({ exitCode, output: exitCode === 0 ? '' : output }).toEqual({ exitCode: 0, output: '' });
-  });
+  it(
+    '`node dist/cli/main.js run` starts as the deployed ServiceAccount and serves /healthz, /readyz, /metrics',
+    async () => {
+      const state = clusterState();
+      const admin = kubeConfig();
+      await applyManifests(
+        admin,
+        await readManifests([join(REPO, 'policy/crd.yaml'), join(REPO, 'configuration.yaml')]),
+        {
+          fieldManager: 'k-siss-production-install-test',
+        },
+      );
+      const kubeconfigFile = join(work, 'service-account.kubeconfig');
+      await writeKubeConfigFile(
+        await serviceAccountKubeConfig(admin, { namespace: NAMESPACE, serviceAccount: 'k-siss-autoscaler' }),
+        kubeconfigFile,
+      );
+      const port = await freePort();
+      child = spawn(
+        process.execPath,
+        [
+          'dist/cli/main.js',
+          'run',
+          '--kubeconfig',
+          kubeconfigFile,
+          '--metrics-port',
+          String(port),
+          '--leader-elect',
+        ],
+        {
+          cwd: app,
+          env: {
+            PATH: process.env.PATH,
+            NODE_ENV: 'production',
+            NAMESPACE,
+            POD_NAME: 'production-install-test',
+            PROMETHEUS_URL: state.prometheusUrl,
+            LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const base = `http://127.0.0.1:${port}`;
+      const status = async (path: string) => {
+        try {
+          return (await fetch(`${base}${path}`)).status;
+        } catch {
+          return 0;
+        }
+      };
+      const deadline = Date.now() + 60_000;
+      while ((await status('/readyz')) !== 200) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`the controller did not become ready (exit ${child.exitCode}):\n${output}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(await status('/healthz')).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('ksiss_config_reloads_total{result="success"}');
+      expect(metrics).toMatch(/^ksiss_leader [01]$/m);
+
+      child.kill('SIGTERM');
+      const exitCode = await new Promise<number | null>((resolve) =>
+        child?.once('exit', (code) => resolve(code)),
+      );
+      expect({ exitCode, output: exitCode === 0 ? '' : output }).toEqual({ exitCode: 0, output: '' });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MODEL } from '../service-model/index.js';
+import { DEFAULT_SLO, DEFAULT_SIM_TOPOLOGY, DEFAULT_TIMINGS, PolicyFactory, parseKsissSimConfig, readTraceFile, simulate, type SimPolicy } from '../simulator/index.js';
+const [cfgPath, t] = process.argv.slice(2);
+const cfg = parseKsissSimConfig(readFileSync(cfgPath as string, 'utf8'), cfgPath as string, DEFAULT_SLO, { fillSlo: true });
+if (!cfg.ok) throw new Error(cfg.message);
+const r = await readTraceFile(t as string);
+if (!r.ok) throw new Error(r.message);
+const setup = { trace: r.trace, catalog: cfg.value.catalog, model: DEFAULT_MODEL, topology: DEFAULT_SIM_TOPOLOGY, slo: DEFAULT_SLO, ksiss: cfg.value };
+const base = new PolicyFactory(setup).build('k-siss');
+const policy: SimPolicy = { ...base, decide(view) { const a = base.decide(view); console.log(`${(view.nowMs/1000).toFixed(0)} ${view.tier}x${view.readyReplicas} ${a.kind} ${'reason' in a ? a.reason : ''}: ${'message' in a ? a.message : ''}`); return a; } };
+const res = simulate({ ...setup, policy, timings: DEFAULT_TIMINGS, seed: 1, scrapeIntervalMs: 15000 });
+console.log(res.summary.sloAttainment, res.summary.gpuHours);
