@@ -153,13 +153,13 @@ export const HELD_OUT_TRACES: readonly SyntheticTraceSpec[] = [
     seed: 11,
   },
   {
-    // On/off bursts (3 min at 14 req/s, 4 min at 1 req/s) of short chat requests: tests flapping.
+    // On/off bursts (3 min at 20 req/s, 4 min at 2 req/s) of chat requests: tests flapping.
     name: 'held-out-bursty-azure',
     format: 'azure-csv',
     durationS: 35 * 60,
-    rate: { kind: 'onOff', highPerS: 14, lowPerS: 1, onS: 180, offS: 240 },
-    promptTokens: { median: 300, sigma: 0.7, maxTokens: 8_000 },
-    outputTokens: { median: 120, sigma: 0.7, maxTokens: 1_000 },
+    rate: { kind: 'onOff', highPerS: 20, lowPerS: 2, onS: 180, offS: 240 },
+    promptTokens: { median: 400, sigma: 0.7, maxTokens: 8_000 },
+    outputTokens: { median: 250, sigma: 0.7, maxTokens: 2_000 },
     seed: 12,
   },
   {

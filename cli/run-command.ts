@@ -33,6 +33,9 @@ import type { MetricsServer } from '../exporter/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { createKnativeActuator } from '../knative/index.js';
+import type { SloCheck } from '../knative/index.js';
+import type { MetricsSource } from '../prometheus/index.js';
+import { createSloCheck } from './slo-check.js';
 import { createLeaderElector } from '../leader/index.js';
 import type { PolicyReconcileRecord } from '../policy/index.js';
 import { runPolicyController } from '../policy/index.js';
@@ -104,7 +107,11 @@ export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv)
 }
 
 /** A ServiceActuator that follows the catalog in force (the `_tiers` key can change it live). */
-function liveActuator(kubeConfig: KubeConfig, catalogNow: () => TierCatalog): ServiceActuator {
+function liveActuator(
+  kubeConfig: KubeConfig,
+  catalogNow: () => TierCatalog,
+  sloCheck: SloCheck,
+): ServiceActuator {
   let built: { catalog: TierCatalog; actuator: ServiceActuator } | undefined;
   const current = (): ServiceActuator => {
     const catalog = catalogNow();
@@ -115,6 +122,7 @@ function liveActuator(kubeConfig: KubeConfig, catalogNow: () => TierCatalog): Se
           catalog,
           clock: systemClock,
           component: 'k-siss-autoscaler',
+          sloCheck,
         }),
       };
     }
@@ -187,7 +195,19 @@ export async function runController(
     sleep: clock.sleep,
   });
   const capacity = createCapacityCache(kubeConfig, { sleep: clock.sleep, log: logger });
-  const actuator = liveActuator(kubeConfig, () => configWatch.current()?.catalog ?? DEFAULT_CATALOG);
+  // The SLO check between traffic steps reads metrics through the loop's own Prometheus source.
+  let stepMetricsSource: MetricsSource | undefined;
+  const sloCheck = createSloCheck(
+    kubeConfig,
+    () => configWatch.current(),
+    () => stepMetricsSource,
+    logger,
+  );
+  const actuator = liveActuator(
+    kubeConfig,
+    () => configWatch.current()?.catalog ?? DEFAULT_CATALOG,
+    sloCheck,
+  );
 
   const intervalMs = (): number =>
     options.intervalSeconds !== undefined
@@ -306,14 +326,16 @@ export async function runController(
     capacity,
     actuator,
     metrics,
-    metricsSource: (global) =>
-      createPrometheusMetricsSource({
+    metricsSource: (global) => {
+      stepMetricsSource = createPrometheusMetricsSource({
         url: global.prometheusUrl,
         timeoutMs: global.prometheusTimeoutMs,
         headers: global.prometheusHeaders,
         maxConcurrentQueries: Math.max(1, global.maxConcurrentServices) * 2,
         onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
-      }),
+      });
+      return stepMetricsSource;
+    },
     ...(isLeader !== undefined ? { isLeader } : {}),
     ...(options.intervalSeconds !== undefined ? { intervalMs: options.intervalSeconds * 1000 } : {}),
   });

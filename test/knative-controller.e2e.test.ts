@@ -574,4 +574,58 @@ describe('k-siss run on real Knative Serving', () => {
     },
     TEST_TIMEOUT_MS,
   );
+  it(
+    'a stepped migration whose new revision breaks the SLO between steps is rolled back to the old revision',
+    async () => {
+      const name = 'canary';
+      // A metric that is always under pressure: the controller moves up, and the SLO check after the first
+      // traffic step (50%) fails, so the migration must roll back: traffic back to 100% on the old revision,
+      // the new revision deleted, the tier backed off, a Warning event.
+      const alwaysHot = {
+        name: 'hot',
+        query: 'vector(1)',
+        slo: 0.5,
+        scaleUpFactor: 1.0,
+        scaleDownFactor: 0.2,
+      };
+      const before = await addService(
+        name,
+        {
+          ladder: ['gpu', 'gpu-x2'],
+          metric: alwaysHot,
+          migration: { trafficSteps: [50, 100], stepPauseSeconds: 2 },
+        },
+        'nvidia.com/gpu',
+      );
+      const oldRevision = before.status?.latestReadyRevisionName;
+      const watch = watchInvariants(kc, namespace, name);
+      const events = await eventually(
+        'the migration rolled back',
+        async () => {
+          const svc = await getService(kc, namespace, name);
+          const all = await serviceEvents(kc, namespace, name);
+          return svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined &&
+            all.some((e) => e.reason === 'TierMigrationRolledBack')
+            ? all
+            : undefined;
+        },
+        180_000,
+        1000,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      const invariants = await watch.stop();
+      expect(invariants.violations).toEqual([]);
+      // The new revision did serve part of the traffic before the check failed.
+      expect(invariants.revisionsSeen.length).toBeGreaterThanOrEqual(2);
+      const revisions = await listRevisions(kc, namespace, name);
+      expect(revisions.map((r) => r.metadata.name)).toEqual([oldRevision]);
+      const svc = await getService(kc, namespace, name);
+      expect(svc.status?.traffic?.map((t) => [t.revisionName, t.percent])).toEqual([[oldRevision, 100]]);
+      const rolledBack = events.find((e) => e.reason === 'TierMigrationRolledBack');
+      expect(rolledBack?.type).toBe('Warning');
+      expect(events.some((e) => e.reason === 'TierMigrationTrafficShifted')).toBe(true);
+      await removeService(name);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
