@@ -49,8 +49,8 @@ run: ## run the controller out of cluster with the current kubeconfig (pass flag
 test: ## the full test suite (type-check, lint, unit, integration against the local cluster)
 	bash scripts/test.sh
 
-demo: ## the live demo: local cluster + Knative + emulated workload, a load ramp, a timeline
-	$(TSX) demo/run-demo.ts
+demo: ## the live demo: local cluster + Knative + emulated workload, a load ramp, a timeline (DEMO_ARGS="--keep")
+	$(TSX) demo/run-demo.ts $(DEMO_ARGS)
 
 cluster-up: ## start the local cluster (etcd, apiserver, kwok GPU nodes, Knative, Prometheus, emulator)
 	$(TSX) local-cluster/main.ts up

@@ -6,8 +6,11 @@ import {
 } from '../gpu-registry/index.js';
 import { DEFAULT_SERVICE_SETTINGS } from './config.js';
 import {
+  capacityShrinkFactor,
   decideScale,
   idleSinceMs,
+  projectAfterStepDown,
+  servingCapacity,
   recommendationsInWindow,
   recordRecommendation,
   type DecideOutput,
@@ -775,6 +778,46 @@ describe('decideScale', () => {
         }
       }
     });
+  });
+});
+
+describe('capacity arithmetic of the choice and the step guard', () => {
+  const tier = (name: string): GpuTier => {
+    const found = DEFAULT_CATALOG.get(name);
+    if (found === undefined) throw new Error(name);
+    return found;
+  };
+  it.each([
+    ['mig-1g.10gb', 1 / 7],
+    ['mig-2g.20gb', 2 / 7],
+    ['mig-3g.40gb', 0.5],
+    ['mig-4g.40gb', 4 / 7],
+    ['mig-7g.80gb', 1],
+  ] as const)('serving capacity of %s is max(compute, bandwidth) = %d', (name, expected) => {
+    expect(servingCapacity(tier(name))).toBeCloseTo(expected);
+  });
+  it.each([
+    ['3g.40gb -> 2g.20gb halves the bandwidth', 'mig-3g.40gb', 1, 'mig-2g.20gb', 1, 2],
+    ['4g.40gb -> 3g.40gb keeps the bandwidth, 4/3 by compute', 'mig-4g.40gb', 1, 'mig-3g.40gb', 1, 4 / 3],
+    ['3 -> 2 replicas', 'mig-2g.20gb', 3, 'mig-2g.20gb', 2, 1.5],
+  ] as const)('shrink factor: %s', (_name, from, fromReplicas, to, toReplicas, expected) => {
+    expect(capacityShrinkFactor(tier(from), fromReplicas, tier(to), toReplicas)).toBeCloseTo(expected);
+  });
+  const signal = (value: number | undefined, direction: MetricSpec['direction']) => ({
+    name: 'm',
+    value,
+    direction,
+    upThreshold: 1,
+    downThreshold: 0.5,
+    state: 'slack' as const,
+  });
+  it.each([
+    ['a latency grows by the shrink factor', signal(0.3, 'lowerIsBetter'), 0.6],
+    ['a throughput falls by it', signal(300, 'higherIsBetter'), 150],
+    ['no data has no projection', signal(undefined, 'lowerIsBetter'), undefined],
+    ['NaN has no projection', signal(Number.NaN, 'lowerIsBetter'), undefined],
+  ] as const)('projection: %s', (_name, s, expected) => {
+    expect(projectAfterStepDown(s, 2)).toBe(expected);
   });
 });
 

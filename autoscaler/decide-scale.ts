@@ -156,7 +156,7 @@ export function projectAfterStepDown(signal: MetricSignal, shrink: number): numb
   return signal.direction === 'lowerIsBetter' ? signal.value * shrink : signal.value / shrink;
 }
 
-/** Why a step down would overshoot into pressure: the first metric whose projection passes its up threshold. */
+/** Why a step down would overshoot into pressure: every metric whose projection reaches its up threshold. */
 function stepOvershoot(signals: readonly MetricSignal[], shrink: number): string | undefined {
   const passed = [...signals]
     .sort((a, b) => a.name.localeCompare(b.name))

@@ -1,9 +1,11 @@
 /**
- * Decision benchmark: every policy on every trace of /work/shared/traces (or KSISS_TRACES_DIR) through
+ * Decision benchmark: every policy on every trace of /work/shared/traces (or KSISS_TRACES_DIR), then on
+ * the held-out synthetic traces (bench/synthetic-traces.ts, generated into a temporary directory), through
  * the simulator; writes bench/results/<trace>-<policy>.json and bench/results/SUMMARY.md.
  * Run: `npm run bench:decisions`.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,8 +16,10 @@ import {
   readTraceFile,
   runPolicies,
   type SimulationResult,
+  type KsissSimConfig,
   type SimulationSummary,
 } from '../simulator/index.js';
+import { HELD_OUT_TRACES, syntheticFileName, syntheticTraceText } from './synthetic-traces.js';
 
 const TRACES_DIR = process.env['KSISS_TRACES_DIR'] ?? '/work/shared/traces';
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -50,25 +54,105 @@ function table(outcome: TraceOutcome): string {
   return lines.join('\n');
 }
 
-function aims(outcome: TraceOutcome): string {
+interface AimCheck {
+  readonly k: SimulationSummary;
+  readonly oracle: SimulationSummary;
+  readonly attainmentMet: boolean;
+  readonly oracleRatio: number;
+  readonly oracleMet: boolean;
+  readonly cheapestMet: boolean;
+  /** Baselines reaching 99% at no more GPU-hours than k-siss. */
+  readonly beaten: readonly SimulationSummary[];
+}
+
+function checkAims(outcome: TraceOutcome): AimCheck | undefined {
   const by = (name: string): SimulationSummary | undefined =>
     outcome.results.find((r) => r.summary.policy === name)?.summary;
   const k = by('k-siss');
   const oracle = by('oracle');
-  if (k === undefined || oracle === undefined) return '- (k-siss or oracle missing)';
+  if (k === undefined || oracle === undefined) return undefined;
   const baselines = outcome.results
     .map((r) => r.summary)
     .filter((s) => s.policy !== 'k-siss' && s.policy !== 'oracle' && s.sloAttainment >= AIM_ATTAINMENT);
-  const cheaperThanAll = baselines.every((s) => k.gpuHours < s.gpuHours);
-  const beaten = baselines
-    .filter((s) => s.gpuHours <= k.gpuHours)
-    .map((s) => `${s.policy} (${fmt(s.gpuHours, 3)})`);
-  const yes = (ok: boolean): string => (ok ? 'met' : '**not met**');
+  const beaten = baselines.filter((s) => s.gpuHours <= k.gpuHours);
+  const oracleRatio = k.gpuHours / oracle.gpuHours;
+  return {
+    k,
+    oracle,
+    attainmentMet: k.sloAttainment >= AIM_ATTAINMENT,
+    oracleRatio,
+    oracleMet: oracleRatio <= AIM_ORACLE_RATIO,
+    cheapestMet: beaten.length === 0,
+    beaten,
+  };
+}
+
+const yes = (ok: boolean): string => (ok ? 'met' : '**not met**');
+
+function aims(outcome: TraceOutcome): string {
+  const c = checkAims(outcome);
+  if (c === undefined) return '- (k-siss or oracle missing)';
+  const beaten = c.beaten.map((s) => `${s.policy} (${fmt(s.gpuHours, 3)})`);
   return [
-    `- SLO attainment >= 99%: ${yes(k.sloAttainment >= AIM_ATTAINMENT)} (${(k.sloAttainment * 100).toFixed(2)}%; the oracle reaches ${(oracle.sloAttainment * 100).toFixed(2)}%).`,
-    `- GPU-hours <= 1.15 x oracle: ${yes(k.gpuHours <= AIM_ORACLE_RATIO * oracle.gpuHours)} (${fmt(k.gpuHours / oracle.gpuHours, 2)} x).`,
-    `- fewer GPU-hours than every baseline that reaches 99%: ${yes(cheaperThanAll)}${beaten.length > 0 ? ` (as cheap or cheaper: ${beaten.join(', ')})` : ''}.`,
+    `- SLO attainment >= 99%: ${yes(c.attainmentMet)} (${(c.k.sloAttainment * 100).toFixed(2)}%; the oracle reaches ${(c.oracle.sloAttainment * 100).toFixed(2)}%).`,
+    `- GPU-hours <= 1.15 x oracle: ${yes(c.oracleMet)} (${fmt(c.oracleRatio, 2)} x).`,
+    `- fewer GPU-hours than every baseline that reaches 99%: ${yes(c.cheapestMet)}${beaten.length > 0 ? ` (as cheap or cheaper: ${beaten.join(', ')})` : ''}.`,
   ].join('\n');
+}
+
+/** One line per trace: k-siss against the three aims. */
+function overview(outcomes: readonly TraceOutcome[], heldOut: ReadonlySet<string>): string {
+  const lines = [
+    '| trace | set | k-siss SLO attainment | k-siss GPU-h / oracle | >= 99% | <= 1.15 x oracle | cheaper than every baseline at 99% |',
+    '|---|---|---:|---:|---|---|---|',
+  ];
+  for (const o of outcomes) {
+    const c = checkAims(o);
+    if (c === undefined) continue;
+    lines.push(
+      `| ${o.trace} | ${heldOut.has(o.trace) ? 'held-out' : 'real'} | ${(c.k.sloAttainment * 100).toFixed(2)}% | ${fmt(c.oracleRatio, 2)} | ${yes(c.attainmentMet)} | ${yes(c.oracleMet)} | ${yes(c.cheapestMet)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function runTrace(path: string, ksiss: KsissSimConfig): Promise<TraceOutcome> {
+  const t0 = Date.now();
+  const read = await readTraceFile(path);
+  if (!read.ok) throw new Error(read.message);
+  const parsed = read.trace;
+  const results = runPolicies({ trace: parsed, policies: POLICY_NAMES, slo: DEFAULT_SLO, seed: SEED, ksiss });
+  for (const r of results) {
+    writeFileSync(
+      join(RESULTS_DIR, `${r.summary.trace}-${r.summary.policy}.json`),
+      JSON.stringify(r.summary, null, 2) + '\n',
+    );
+  }
+  const wallMs = Date.now() - t0;
+  process.stderr.write(
+    `${parsed.name}: ${POLICY_NAMES.length} policies in ${(wallMs / 1000).toFixed(1)} s\n`,
+  );
+  return {
+    trace: parsed.name,
+    requests: parsed.requests.length,
+    durationMin: parsed.durationMs / 60_000,
+    results,
+    wallMs,
+  };
+}
+
+const section = (o: TraceOutcome): string =>
+  `### ${o.trace} (${o.requests} requests, ${o.durationMin.toFixed(1)} min; ${(o.wallMs / 1000).toFixed(1)} s wall)\n\n${table(o)}\n\nAims for k-siss:\n${aims(o)}\n`;
+
+function describeRate(rate: (typeof HELD_OUT_TRACES)[number]['rate']): string {
+  switch (rate.kind) {
+    case 'diurnal':
+      return `one cycle ${rate.lowPerS} -> ${rate.highPerS} -> ${rate.lowPerS} req/s`;
+    case 'onOff':
+      return `bursts of ${rate.onS} s at ${rate.highPerS} req/s, then ${rate.offS} s at ${rate.lowPerS} req/s`;
+    case 'steps':
+      return `steps of ${rate.steps.map((st) => `${st.perS} req/s until ${st.untilS / 60} min`).join(', ')}`;
+  }
 }
 
 async function main(): Promise<void> {
@@ -82,42 +166,26 @@ async function main(): Promise<void> {
   });
   if (!ksiss.ok) throw new Error(ksiss.message);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const outcomes: TraceOutcome[] = [];
-  for (const file of files) {
-    const t0 = Date.now();
-    const read = await readTraceFile(join(TRACES_DIR, file));
-    if (!read.ok) throw new Error(read.message);
-    const parsed = read.trace;
-    const results = runPolicies({
-      trace: parsed,
-      policies: POLICY_NAMES,
-      slo: DEFAULT_SLO,
-      seed: SEED,
-      ksiss: ksiss.value,
-    });
-    for (const r of results) {
-      writeFileSync(
-        join(RESULTS_DIR, `${r.summary.trace}-${r.summary.policy}.json`),
-        JSON.stringify(r.summary, null, 2) + '\n',
-      );
+  const real: TraceOutcome[] = [];
+  for (const file of files) real.push(await runTrace(join(TRACES_DIR, file), ksiss.value));
+  // Held-out traces: generated now into a temporary directory (never committed), removed afterwards.
+  const heldOutDir = mkdtempSync(join(tmpdir(), 'ksiss-held-out-'));
+  const heldOut: TraceOutcome[] = [];
+  try {
+    for (const spec of HELD_OUT_TRACES) {
+      const path = join(heldOutDir, syntheticFileName(spec));
+      writeFileSync(path, syntheticTraceText(spec));
+      heldOut.push(await runTrace(path, ksiss.value));
     }
-    const wallMs = Date.now() - t0;
-    outcomes.push({
-      trace: parsed.name,
-      requests: parsed.requests.length,
-      durationMin: parsed.durationMs / 60_000,
-      results,
-      wallMs,
-    });
-    process.stderr.write(
-      `${parsed.name}: ${POLICY_NAMES.length} policies in ${(wallMs / 1000).toFixed(1)} s\n`,
-    );
+  } finally {
+    rmSync(heldOutDir, { recursive: true, force: true });
   }
   const totalS = (Date.now() - started) / 1000;
-  const sections = outcomes.map(
-    (o) =>
-      `## ${o.trace} (${o.requests} requests, ${o.durationMin.toFixed(1)} min; ${(o.wallMs / 1000).toFixed(1)} s wall)\n\n${table(o)}\n\nAims for k-siss:\n${aims(o)}\n`,
-  );
+  const heldOutNames = new Set(heldOut.map((o) => o.trace));
+  const heldOutSpecs = HELD_OUT_TRACES.map(
+    (spec) =>
+      `- \`${spec.name}\` (${spec.format}, ${spec.durationS / 60} min, seed ${spec.seed}): ${describeRate(spec.rate)}; prompt median ${spec.promptTokens.median} tokens (log-sigma ${spec.promptTokens.sigma}), output median ${spec.outputTokens.median} (log-sigma ${spec.outputTokens.sigma}).`,
+  ).join('\n');
   const summary = `# Decision benchmark
 
 Generated by \`npm run bench:decisions\` (bench/decisions.ts): every policy on every trace in \`${TRACES_DIR}\`,
@@ -127,9 +195,25 @@ k-siss runs the core's \`decideScale\` with simulator/k-siss-sim-config.yaml. GP
 compute fraction, from scheduling to deletion, old and new revision both billed during a migration.
 "x oracle" is GPU-hours relative to the oracle of the same run. Total wall time: ${totalS.toFixed(1)} s.
 
-${sections.join('\n')}
+## Overview: k-siss against the aims
+
+${overview([...real, ...heldOut], heldOutNames)}
+
+## Real traces
+
+${real.map(section).join('\n')}
+## Held-out synthetic traces
+
+Generated at bench time by bench/synthetic-traces.ts (seeded, both formats) into a temporary directory that is
+removed afterwards; the k-siss defaults were not chosen on them. They differ from the real traces in rate,
+request sizes and burstiness:
+
+${heldOutSpecs}
+
+${heldOut.map(section).join('\n')}
 ${COMMENTARY}
 `;
+
   writeFileSync(join(RESULTS_DIR, 'SUMMARY.md'), summary);
   process.stderr.write(`wrote ${join(RESULTS_DIR, 'SUMMARY.md')} (${totalS.toFixed(1)} s)\n`);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -152,8 +152,10 @@ async function main(argv: readonly string[]): Promise<void> {
     if (controller !== undefined) {
       removeScrapeTargets(state.stateDir, 'k-siss-controller');
       const code = await controller.stop();
-      log(`controller stopped (exit ${code})`);
+      log(`controller stopped (exit ${code}); its log stays in ${controller.logFile}`);
     }
+    // The ServiceAccount token is not left lying around.
+    rmSync(join(workDir, 'k-siss-autoscaler.kubeconfig'), { force: true });
     if (!keep) {
       await removeDemoService(admin).catch((error: unknown) =>
         log(`could not delete the demo service: ${String(error)}`),

@@ -1,10 +1,33 @@
 import {
+  DEFAULT_MIGRATION_SETTINGS,
+  type MigrationSettings,
+  type ObservedService,
+} from '../autoscaler/index.js';
+import {
   claim,
   release,
   type CapacitySnapshot,
   type GpuTier,
   type TierCatalog,
 } from '../gpu-registry/index.js';
+import {
+  MAX_SCALE_ANNOTATION,
+  MIGRATION_ANNOTATION,
+  MIN_SCALE_ANNOTATION,
+  STATE_ANNOTATION,
+  readPersistedState,
+  retierTemplate,
+  revisionNameFor,
+  servingRevisionName,
+  tierOfSpec,
+  toObservedService,
+  type DesiredTier,
+  type KnativeRevision,
+  type KnativeService,
+  type MigrationStep,
+  type PodSummary,
+  type RevisionTemplate,
+} from '../knative/index.js';
 import {
   ReplicaEngine,
   tierPerformance,
@@ -13,6 +36,8 @@ import {
   type LlmModel,
   type TierPerformance,
 } from '../service-model/index.js';
+import { driveMigration, type SimMigrationRun } from './knative-driver.js';
+import { SimKnativeObjects, type RevisionReadiness } from './knative-objects.js';
 import type { MigrationStyle, SimPolicy } from './policy.js';
 import type { SimTopology } from './topology.js';
 
@@ -39,7 +64,13 @@ export const DEFAULT_TIMINGS: PlatformTimings = {
 /** Knative's default revision timeout: how long a terminating pod may finish in-flight requests. */
 export const TERMINATION_GRACE_MS = 300_000;
 
-type PodState = 'pending' | 'starting' | 'ready' | 'draining' | 'deleted';
+/** The simulated Knative Service (one per run). */
+export const SIM_SERVICE = { namespace: 'default', name: 'llm' } as const;
+
+/** The Go original's fixed wait for the new revision (its migration has no other settings). */
+const ORIGINAL_READY_TIMEOUT_SECONDS = 600;
+
+type PodState = 'pending' | 'starting' | 'ready' | 'terminating' | 'deleted';
 
 interface SimPod {
   readonly id: number;
@@ -48,33 +79,27 @@ interface SimPod {
   state: PodState;
   scheduledAtMs: number;
   readyAtMs: number;
-  /** Draining pods are deleted when empty and this time has passed. */
-  drainUntilMs: number;
+  /** When the pod was deleted from the API; it finishes in-flight requests within the grace period. */
+  terminatingSinceMs: number;
   /** `instant` retirements stop billing here. */
   billEndMs: number | undefined;
   readonly engine: ReplicaEngine;
 }
 
+/** The pods and routing state behind one Knative Revision of the simulated objects. */
 interface SimRevision {
-  readonly id: number;
+  readonly name: string;
   readonly tier: GpuTier;
   readonly perf: TierPerformance;
   readonly pods: SimPod[];
-  desiredReplicas: number;
+  /** Percent of requests the route sends here now (`status.traffic`). */
   trafficPercent: number;
   /** Smooth weighted round-robin state. */
   rrWeight: number;
-}
-
-interface Migration {
-  readonly style: MigrationStyle;
-  readonly from: SimRevision;
-  readonly to: SimRevision;
-  readonly startedAtMs: number;
-  phase: 'waitingReady' | 'shifting' | 'draining';
-  stepIndex: number;
-  nextStepAtMs: number;
-  readyAtMs: number | undefined;
+  /** Since when every wanted pod is Ready (the revision is Ready `revisionReadyDelayMs` later). */
+  allReadySinceMs: number | undefined;
+  /** Deleted from the API: its pods terminate. */
+  deleted: boolean;
 }
 
 /** A request that left the system without being served. */
@@ -97,6 +122,16 @@ export interface ActionRecord {
   readonly reason: string;
 }
 
+/** One step of the knative migration planner that the simulated cluster carried out (or was refused). */
+export interface PlannedStepRecord {
+  readonly atMs: number;
+  readonly kind: MigrationStep['kind'];
+  readonly reason: string;
+  /** For a Service patch: the phase after it (`finished`/`rolledBack`/`abandoned` end the migration). */
+  readonly nextPhase?: string;
+  readonly message: string;
+}
+
 /** Something the cluster reports back as it runs. */
 export interface ClusterSink {
   served(c: Extract<CompletedRequest, { outcome: 'served' }>): void;
@@ -104,21 +139,55 @@ export interface ClusterSink {
 }
 
 /**
- * The simulated cluster for one service: nodes with extended resources, pods of Knative-like revisions
- * (each a continuous-batching engine), an activator buffer, traffic split and migration mechanics,
- * and GPU billing (a pod counts from scheduling to deletion, times its compute fraction).
+ * The migration settings a style runs with: k-siss's own (`planned`); the Go original's fixed behaviour
+ * (`original`: wait up to 600 s, then 100% at once, no drain); the oracle's idealisation (`instant`).
+ */
+export function migrationSettingsOf(
+  policy: Pick<SimPolicy, 'migrationStyle' | 'migration'>,
+): MigrationSettings {
+  const allAtOnce = { drainSeconds: 0, trafficSteps: [100], stepPauseSeconds: 0 };
+  switch (policy.migrationStyle) {
+    case 'planned':
+      return policy.migration ?? DEFAULT_MIGRATION_SETTINGS;
+    case 'original':
+      return {
+        ...allAtOnce,
+        readyTimeoutSeconds: ORIGINAL_READY_TIMEOUT_SECONDS,
+        tierBackoffSeconds: policy.migration?.tierBackoffSeconds ?? 0,
+      };
+    case 'instant':
+      return { ...allAtOnce, readyTimeoutSeconds: ORIGINAL_READY_TIMEOUT_SECONDS, tierBackoffSeconds: 0 };
+  }
+}
+
+/**
+ * The simulated cluster for one service: nodes with extended resources, the Knative objects of the service
+ * (`SimKnativeObjects`: Service with spec.template/spec.traffic and the migration record, Revisions with
+ * readiness from their pods), pods (each a continuous-batching engine), an activator buffer, and GPU billing
+ * (a pod counts from scheduling to deletion, times its compute fraction).
+ *
+ * Tier migrations are planned by knative's `planMigration` (the planner `k-siss run` uses), one step at a
+ * time, written to the simulated objects; the cluster only does what Knative and Kubernetes would do with
+ * them: create the template's revision, run `min-scale` pods of each revision, mark a revision Ready when
+ * its pods are, route by `status.traffic`, terminate the pods of a deleted revision.
  */
 export class SimCluster {
   private capacity: CapacitySnapshot;
+  private readonly objects: SimKnativeObjects;
   private readonly revisions: SimRevision[] = [];
+  private readonly revisionsByName = new Map<string, SimRevision>();
   private readonly pods: SimPod[] = [];
   private readonly buffer: InferenceRequest[] = [];
-  private migration: Migration | undefined;
+  private readonly gpuResources: readonly string[];
+  private readonly style: MigrationStyle;
+  private readonly settings: MigrationSettings;
   private nextId = 1;
   private billedGpuMs = 0;
+  private retiredBusyMs = 0;
   private serving: SimRevision;
   readonly actions: ActionRecord[] = [];
-  readonly tierBackoffUntilMs: Record<string, number> = {};
+  /** Every planner step carried out (and refusals), in order. */
+  readonly plannedSteps: PlannedStepRecord[] = [];
   private readonly perfCache = new Map<string, TierPerformance>();
 
   constructor(
@@ -128,12 +197,28 @@ export class SimCluster {
     private readonly timings: PlatformTimings,
     private readonly rng: () => number,
     private readonly sink: ClusterSink,
-    initial: { readonly tier: string; readonly replicas: number },
+    policy: Pick<SimPolicy, 'initial' | 'migrationStyle' | 'migration'>,
   ) {
+    const { initial } = policy;
+    this.style = policy.migrationStyle;
+    this.settings = migrationSettingsOf(policy);
     this.capacity = { nodes: topology.nodes.map((n) => ({ name: n.name, free: { ...n.resources } })) };
-    this.serving = this.createRevision(initial.tier, 100);
+    this.gpuResources = [...new Set([...catalog.values()].map((t) => t.resource))];
+    this.performanceOf(initial.tier);
+    const tier = this.catalog.get(initial.tier) as GpuTier;
+    const name = revisionNameFor(SIM_SERVICE.name, tier.name, '0');
+    this.objects = new SimKnativeObjects(
+      SIM_SERVICE.namespace,
+      SIM_SERVICE.name,
+      retierTemplate(baseTemplate(), undefined, tier, name, this.gpuResources),
+    );
+    this.objects.reconcileConfiguration();
+    this.objects.pinReplicas(name, initial.replicas);
+    this.serving = this.revisionOf(this.objects.revision(name) as KnativeRevision);
+    // Running before the trace began: pods Ready, revision Ready and routed.
     for (let i = 0; i < initial.replicas; i += 1) this.addPod(this.serving, 0, true);
-    this.serving.desiredReplicas = initial.replicas;
+    this.serving.allReadySinceMs = Number.NEGATIVE_INFINITY;
+    this.reconcile(0);
   }
 
   /** Performance of a tier for this model; throws for a tier the model cannot run on (a config error). */
@@ -152,16 +237,30 @@ export class SimCluster {
     return this.serving.tier.name;
   }
   get desiredReplicas(): number {
-    return this.serving.desiredReplicas;
+    return this.desiredOf(this.serving);
   }
   get readyReplicas(): number {
     return this.serving.pods.filter((p) => p.state === 'ready').length;
   }
+  /** The migration record is on the Service. */
   get migrationInFlight(): boolean {
-    return this.migration !== undefined;
+    return (this.objects.service.metadata.annotations?.[MIGRATION_ANNOTATION] ?? '') !== '';
+  }
+  /** Tiers that failed to become Ready, until when (the planner's rollback writes them on the Service). */
+  get tierBackoffUntilMs(): Readonly<Record<string, number>> {
+    const state = readPersistedState(this.objects.service.metadata.annotations?.[STATE_ANNOTATION]).state;
+    return state.tierBackoffUntilMs ?? {};
   }
   get freeCapacity(): CapacitySnapshot {
     return this.capacity;
+  }
+  /** The simulated Knative objects as the API server would return them now. */
+  get knative(): { readonly service: KnativeService; readonly revisions: readonly KnativeRevision[] } {
+    return { service: this.objects.service, revisions: this.objects.revisions };
+  }
+  /** The service as the control loop observes it (knative's `toObservedService`). */
+  observedService(): ObservedService {
+    return toObservedService(this.objects.service, this.objects.revisions, this.podSummaries(), this.catalog);
   }
   /** Requests queued in the activator or on any pod. */
   get outstanding(): number {
@@ -189,22 +288,24 @@ export class SimCluster {
     else pod.engine.admit(request);
   }
 
-  /** Housekeeping at `nowMs`: pods becoming ready, pending pods scheduled, migrations, drained pods deleted. */
+  /**
+   * Housekeeping at `nowMs`: pending pods scheduled, pods becoming ready, the Knative objects reconciled
+   * (revision readiness, route), terminated pods deleted.
+   */
   tick(nowMs: number): void {
     for (const pod of this.pods) {
       if (pod.state === 'pending') this.trySchedule(pod, nowMs);
       if (pod.state === 'starting' && pod.readyAtMs <= nowMs) pod.state = 'ready';
     }
-    this.progressMigration(nowMs);
+    this.reconcile(nowMs);
     for (const pod of this.pods) {
-      if (pod.state !== 'draining' || pod.drainUntilMs > nowMs) continue;
-      // Deleted from the API after the drain; the container still finishes its in-flight requests
-      // within the termination grace period, then whatever is left is cut.
+      if (pod.state !== 'terminating') continue;
+      // Deleted from the API; the container still finishes its in-flight requests within the termination
+      // grace period, then whatever is left is cut.
       if (pod.engine.outstanding === 0) this.deletePod(pod, nowMs);
-      else if (pod.billEndMs === undefined && nowMs >= pod.drainUntilMs + TERMINATION_GRACE_MS)
+      else if (pod.billEndMs === undefined && nowMs >= pod.terminatingSinceMs + TERMINATION_GRACE_MS)
         this.kill(pod, nowMs);
     }
-
     this.flushBuffer();
     if (this.pods.length > 256) this.compact();
   }
@@ -262,23 +363,22 @@ export class SimCluster {
     return this.pods
       .filter(
         (p) =>
-          (p.state === 'starting' || p.state === 'ready' || p.state === 'draining') &&
+          (p.state === 'starting' || p.state === 'ready' || p.state === 'terminating') &&
           (p.billEndMs ?? nowMs + 1) > nowMs,
       )
       .reduce((sum, p) => sum + p.revision.perf.gpuShare, 0);
   }
 
-  /** Scales the serving revision to `replicas`; false when nothing changed. */
-  scaleTo(replicas: number, nowMs: number, reason: string, style: MigrationStyle): boolean {
+  /**
+   * Scales the serving revision to `replicas` as the actuator does (min-scale = max-scale on the revision,
+   * no new revision); false when nothing changed.
+   */
+  scaleTo(replicas: number, nowMs: number, reason: string): boolean {
     const rev = this.serving;
-    const from = rev.desiredReplicas;
+    const from = this.desiredOf(rev);
     if (replicas === from || replicas < 0) return false;
-    if (replicas > from) {
-      for (let i = from; i < replicas; i += 1) this.addPod(rev, nowMs, style === 'instant');
-    } else {
-      this.removePods(rev, from - replicas, nowMs, style === 'instant');
-    }
-    rev.desiredReplicas = replicas;
+    if (this.objects.pinReplicas(rev.name, replicas).outcome !== 'applied') return false;
+    this.reconcile(nowMs);
     this.actions.push({
       atMs: nowMs,
       kind: 'scale',
@@ -293,39 +393,58 @@ export class SimCluster {
     return true;
   }
 
-  /** Starts moving the service to `tierName` with `replicas` pods; false when refused. */
-  migrate(tierName: string, replicas: number, nowMs: number, reason: string, policy: SimPolicy): boolean {
-    if (this.migration !== undefined || tierName === this.serving.tier.name) return false;
+  /**
+   * Starts moving the service to `tierName` through the knative planner; false when it refused (a
+   * migration in flight, the same tier, a tier in backoff, ...). The new revision keeps the replicas of the
+   * old one (the planner copies its scale bounds), except in the `instant` style, where the oracle sizes
+   * the new revision to `replicas` itself.
+   */
+  migrate(tierName: string, replicas: number, nowMs: number, reason: string): boolean {
+    if (this.migrationInFlight) return false;
+    this.performanceOf(tierName);
+    const toTier = this.catalog.get(tierName) as GpuTier;
     const from = this.serving;
-    const to = this.createRevision(tierName, 0);
-    const instant = policy.migrationStyle === 'instant';
-    for (let i = 0; i < replicas; i += 1) this.addPod(to, nowMs, instant);
-    to.desiredReplicas = replicas;
-    const fromCapacity = from.tier.computeFraction * from.desiredReplicas;
+    const fromReplicas = this.desiredOf(from);
+    const revisionName = revisionNameFor(SIM_SERVICE.name, toTier.name, nowMs.toString(36));
+    const sized = this.style === 'instant' ? replicas : undefined;
+    if (sized !== undefined && toTier.name !== from.tier.name) {
+      // No bounds on the old revision: the planner has none to copy, the new one gets `replicas` below.
+      this.objects.annotateRevision(from.name, {
+        [MIN_SCALE_ANNOTATION]: null,
+        [MAX_SCALE_ANNOTATION]: null,
+      });
+    }
+    const run = this.runPlanner(
+      { toTier, fromTier: from.tier, revisionName, gpuResources: this.gpuResources },
+      nowMs,
+      (step) => {
+        if (sized !== undefined && step.kind === 'patchService' && step.reason === 'migrationStarted') {
+          this.objects.reconcileConfiguration();
+          this.objects.pinReplicas(revisionName, sized);
+        }
+      },
+    );
+    const started = run.applied[0]?.kind === 'patchService' && run.applied[0].reason === 'migrationStarted';
+    if (sized !== undefined && !started) this.objects.pinReplicas(from.name, fromReplicas);
+    if (!started) return false;
+    const toReplicas = this.objects.scaleBoundOf(revisionName) ?? sized ?? fromReplicas;
     this.actions.push({
       atMs: nowMs,
       kind: 'migrate',
-      direction: to.tier.computeFraction * replicas >= fromCapacity ? 1 : -1,
+      direction: toTier.computeFraction * toReplicas >= from.tier.computeFraction * fromReplicas ? 1 : -1,
       fromTier: from.tier.name,
-      toTier: tierName,
-      fromReplicas: from.desiredReplicas,
-      toReplicas: replicas,
+      toTier: toTier.name,
+      fromReplicas,
+      toReplicas,
       reason,
     });
-    this.migration = {
-      style: policy.migrationStyle,
-      from,
-      to,
-      startedAtMs: nowMs,
-      phase: 'waitingReady',
-      stepIndex: 0,
-      nextStepAtMs: nowMs,
-      readyAtMs: undefined,
-    };
-    this.migrationSettings = policy.migration;
-    this.progressMigration(nowMs);
-    this.flushBuffer();
     return true;
+  }
+
+  /** Carries the migration in flight forward (the control loop's `resume`): planner steps until a wait. */
+  resumeMigration(nowMs: number): void {
+    if (!this.migrationInFlight) return;
+    this.runPlanner(undefined, nowMs);
   }
 
   /** Ends the run: whatever is still queued is failed as `unserved`; returns the GPU-ms billed. */
@@ -343,23 +462,153 @@ export class SimCluster {
 
   // -------------------------------------------------------------------------------------------------
 
-  private migrationSettings: SimPolicy['migration'];
-  private retiredBusyMs = 0;
+  /** The knative planner's steps, written to the objects, Knative reacting after each, until a wait. */
+  private runPlanner(
+    desired: DesiredTier | undefined,
+    nowMs: number,
+    afterWrite?: (step: MigrationStep) => void,
+  ): SimMigrationRun {
+    const run = driveMigration(
+      this.objects,
+      () => this.podSummaries(),
+      (step) => {
+        afterWrite?.(step);
+        this.reconcile(nowMs);
+        this.plannedSteps.push({
+          atMs: nowMs,
+          kind: step.kind,
+          reason: step.reason,
+          ...(step.kind === 'patchService' ? { nextPhase: step.nextPhase } : {}),
+          message: step.message,
+        });
+      },
+      desired,
+      this.settings,
+      nowMs,
+    );
+    if (run.last.kind === 'refused' || run.writeError !== undefined) {
+      this.plannedSteps.push({
+        atMs: nowMs,
+        kind: run.last.kind,
+        reason: run.last.reason,
+        message: run.writeError ?? run.last.message,
+      });
+    }
+    this.flushBuffer();
+    return run;
+  }
 
-  private createRevision(tierName: string, trafficPercent: number): SimRevision {
-    const perf = this.performanceOf(tierName);
-    const tier = this.catalog.get(tierName) as GpuTier;
+  /**
+   * What Knative and Kubernetes do with the objects: the template's revision exists, each revision runs
+   * `min-scale` pods, a revision is Ready once they are (plus the readiness delay), the route follows
+   * `spec.traffic`, a deleted revision's pods terminate.
+   */
+  private reconcile(nowMs: number): void {
+    this.objects.reconcileConfiguration();
+    for (const revision of this.objects.revisions) this.revisionOf(revision);
+    for (const rev of this.revisions) {
+      if (rev.deleted) continue;
+      if (this.objects.revision(rev.name) === undefined) {
+        this.deleteRevision(rev, nowMs);
+        continue;
+      }
+      this.scalePods(rev, nowMs);
+      this.objects.setReadiness(rev.name, this.readinessOf(rev, nowMs));
+    }
+    this.objects.reconcileRoute();
+    const routed = this.objects.routedPercents();
+    for (const rev of this.revisions) rev.trafficPercent = routed.get(rev.name) ?? 0;
+    const serving = this.revisionsByName.get(servingRevisionName(this.objects.service) ?? '');
+    if (serving !== undefined) this.serving = serving;
+  }
+
+  /** The SimRevision behind a Knative revision (created on first sight; its tier read from its spec). */
+  private revisionOf(revision: KnativeRevision): SimRevision {
+    const name = revision.metadata.name;
+    const known = this.revisionsByName.get(name);
+    if (known !== undefined) return known;
+    const tier = tierOfSpec(revision.spec, this.catalog);
+    if (tier === undefined) throw new Error(`revision ${name}: its containers request no catalog tier`);
     const rev: SimRevision = {
-      id: this.nextId++,
+      name,
       tier,
-      perf,
+      perf: this.performanceOf(tier.name),
       pods: [],
-      desiredReplicas: 0,
-      trafficPercent,
+      trafficPercent: 0,
       rrWeight: 0,
+      allReadySinceMs: undefined,
+      deleted: false,
     };
     this.revisions.push(rev);
+    this.revisionsByName.set(name, rev);
     return rev;
+  }
+
+  /** Pods wanted for a revision: its `min-scale`, else what it runs (at least Knative's initial scale, 1). */
+  private desiredOf(rev: SimRevision): number {
+    return this.objects.scaleBoundOf(rev.name) ?? Math.max(1, this.livePods(rev).length);
+  }
+
+  private livePods(rev: SimRevision): SimPod[] {
+    return rev.pods.filter((p) => p.state === 'pending' || p.state === 'starting' || p.state === 'ready');
+  }
+
+  /** The KPA pinned by min-scale = max-scale: adds or removes pods to match. */
+  private scalePods(rev: SimRevision, nowMs: number): void {
+    const live = this.livePods(rev);
+    const desired = this.desiredOf(rev);
+    for (let i = live.length; i < desired; i += 1) this.addPod(rev, nowMs, this.style === 'instant');
+    if (live.length > desired) this.removePods(live, live.length - desired, nowMs);
+  }
+
+  private readinessOf(rev: SimRevision, nowMs: number): RevisionReadiness {
+    const desired = this.desiredOf(rev);
+    const live = this.livePods(rev);
+    const ready = live.filter((p) => p.state === 'ready').length;
+    if (desired > 0 && ready >= desired) {
+      rev.allReadySinceMs ??= nowMs;
+      const delayMs = this.style === 'instant' ? 0 : this.timings.revisionReadyDelayMs;
+      if (nowMs >= rev.allReadySinceMs + delayMs) return { ready: true };
+      return { ready: false, reason: 'Deploying', message: 'pods Ready, waiting for the route' };
+    }
+    rev.allReadySinceMs = undefined;
+    const pending = live.filter((p) => p.state === 'pending').length;
+    if (pending > 0) {
+      return {
+        ready: false,
+        reason: 'Unschedulable',
+        message: `${pending} pod(s) unschedulable: insufficient ${rev.tier.resource}`,
+      };
+    }
+    return { ready: false, reason: 'Deploying', message: `${ready} of ${desired} pods Ready` };
+  }
+
+  /** Pods as the planner's observation lists them. */
+  private podSummaries(): PodSummary[] {
+    const out: PodSummary[] = [];
+    for (const pod of this.pods) {
+      if (pod.state === 'deleted') continue;
+      out.push({
+        name: `${pod.revision.name}-deployment-${pod.id}`,
+        revision: pod.revision.name,
+        ready: pod.state === 'ready',
+        phase: pod.state === 'pending' ? 'Pending' : 'Running',
+        ...(pod.state === 'pending'
+          ? { unschedulableMessage: `insufficient ${pod.revision.tier.resource}` }
+          : {}),
+      });
+    }
+    return out;
+  }
+
+  private deleteRevision(rev: SimRevision, nowMs: number): void {
+    rev.deleted = true;
+    rev.trafficPercent = 0;
+    for (const pod of rev.pods) {
+      // The Go original deletes the old revision while it still serves: in-flight requests are cut.
+      if (this.style === 'original') this.kill(pod, nowMs);
+      else this.retire(pod, nowMs);
+    }
   }
 
   private addPod(rev: SimRevision, nowMs: number, readyAtOnce: boolean): void {
@@ -370,7 +619,7 @@ export class SimCluster {
       state: 'pending',
       scheduledAtMs: nowMs,
       readyAtMs: Number.POSITIVE_INFINITY,
-      drainUntilMs: 0,
+      terminatingSinceMs: 0,
       billEndMs: undefined,
       engine: new ReplicaEngine(rev.perf, nowMs),
     };
@@ -379,7 +628,7 @@ export class SimCluster {
     this.trySchedule(pod, nowMs, readyAtOnce);
   }
 
-  private trySchedule(pod: SimPod, nowMs: number, readyAtOnce = false): void {
+  private trySchedule(pod: SimPod, nowMs: number, readyAtOnce = this.style === 'instant'): void {
     const tier = pod.revision.tier;
     let best: string | undefined;
     let bestFree = 0;
@@ -412,19 +661,17 @@ export class SimCluster {
     pod.engine.advance(nowMs);
   }
 
-  private removePods(rev: SimRevision, count: number, nowMs: number, instant: boolean): void {
-    // Pods not yet serving go first (pending, then the most recently started), then the least loaded.
-    const order = rev.pods
-      .filter((p) => p.state === 'pending' || p.state === 'starting' || p.state === 'ready')
-      .sort((a, b) => {
-        const rank = (p: SimPod): number => (p.state === 'pending' ? 0 : p.state === 'starting' ? 1 : 2);
-        return rank(a) - rank(b) || a.engine.outstanding - b.engine.outstanding || b.id - a.id;
-      });
-    for (const pod of order.slice(0, count)) this.retire(pod, nowMs, instant, 0);
+  /** Scale-in: pods not yet serving go first (pending, then the most recently started), then the least loaded. */
+  private removePods(live: readonly SimPod[], count: number, nowMs: number): void {
+    const rank = (p: SimPod): number => (p.state === 'pending' ? 0 : p.state === 'starting' ? 1 : 2);
+    const order = [...live].sort(
+      (a, b) => rank(a) - rank(b) || a.engine.outstanding - b.engine.outstanding || b.id - a.id,
+    );
+    for (const pod of order.slice(0, count)) this.retire(pod, nowMs);
   }
 
-  /** Stops routing to a pod; it is deleted once empty (and after `drainMs`). */
-  private retire(pod: SimPod, nowMs: number, instant: boolean, drainMs: number): void {
+  /** Deletes a pod from the API: no more requests; it ends once its in-flight requests are done. */
+  private retire(pod: SimPod, nowMs: number): void {
     if (pod.state === 'pending') {
       pod.state = 'deleted';
       return;
@@ -433,10 +680,11 @@ export class SimCluster {
       this.deletePod(pod, nowMs);
       return;
     }
-    pod.state = 'draining';
-    pod.drainUntilMs = nowMs + drainMs;
-    if (instant) pod.billEndMs = nowMs;
-    if (pod.engine.outstanding === 0 && drainMs === 0) this.deletePod(pod, nowMs);
+    if (pod.state !== 'ready') return;
+    pod.state = 'terminating';
+    pod.terminatingSinceMs = nowMs;
+    if (this.style === 'instant') pod.billEndMs = nowMs;
+    if (pod.engine.outstanding === 0) this.deletePod(pod, nowMs);
   }
 
   /** Kills a pod now: its in-flight requests are cut. */
@@ -459,71 +707,6 @@ export class SimCluster {
       this.capacity = release(this.capacity, pod.revision.tier, 1, pod.node);
     }
     pod.state = 'deleted';
-  }
-
-  private progressMigration(nowMs: number): void {
-    const m = this.migration;
-    if (m === undefined) return;
-    const settings = this.migrationSettings ?? {
-      readyTimeoutSeconds: 600,
-      drainSeconds: 0,
-      trafficSteps: [100],
-      stepPauseSeconds: 0,
-      tierBackoffSeconds: 0,
-    };
-    if (m.phase === 'waitingReady') {
-      const allReady = m.to.pods.length > 0 && m.to.pods.every((p) => p.state === 'ready');
-      if (allReady && m.readyAtMs === undefined) {
-        m.readyAtMs = m.style === 'instant' ? nowMs : nowMs + this.timings.revisionReadyDelayMs;
-      }
-      if (m.readyAtMs === undefined || m.readyAtMs > nowMs) {
-        const timeoutMs = (m.style === 'original' ? 600 : settings.readyTimeoutSeconds) * 1000;
-        if (m.readyAtMs === undefined && nowMs - m.startedAtMs >= timeoutMs)
-          this.rollback(m, nowMs, settings.tierBackoffSeconds);
-        return;
-      }
-      m.phase = 'shifting';
-      m.stepIndex = 0;
-      m.nextStepAtMs = nowMs;
-    }
-    if (m.phase === 'shifting') {
-      const steps = m.style === 'planned' ? settings.trafficSteps : [100];
-      while (m.nextStepAtMs <= nowMs && m.stepIndex < steps.length) {
-        const percent = steps[m.stepIndex] as number;
-        m.to.trafficPercent = percent;
-        m.from.trafficPercent = 100 - percent;
-        m.stepIndex += 1;
-        m.nextStepAtMs = nowMs + (m.style === 'planned' ? settings.stepPauseSeconds * 1000 : 0);
-        if (percent >= 50) this.serving = m.to;
-      }
-      if (m.stepIndex < steps.length || m.to.trafficPercent < 100) return;
-      this.serving = m.to;
-      m.phase = 'draining';
-      for (const pod of m.from.pods) {
-        if (m.style === 'original') this.kill(pod, nowMs);
-        else
-          this.retire(
-            pod,
-            nowMs,
-            m.style === 'instant',
-            m.style === 'planned' ? settings.drainSeconds * 1000 : 0,
-          );
-      }
-    }
-    // The migration is over once the old revision is deleted (its pods may still be terminating).
-    if (
-      m.phase === 'draining' &&
-      m.from.pods.every((p) => p.state === 'deleted' || p.drainUntilMs <= nowMs)
-    ) {
-      this.migration = undefined;
-    } else if (m.phase === 'draining' && m.style === 'instant') this.migration = undefined;
-  }
-
-  private rollback(m: Migration, nowMs: number, backoffSeconds: number): void {
-    for (const pod of m.to.pods) this.kill(pod, nowMs);
-    m.to.trafficPercent = 0;
-    if (backoffSeconds > 0) this.tierBackoffUntilMs[m.to.tier.name] = nowMs + backoffSeconds * 1000;
-    this.migration = undefined;
   }
 
   private pickPod(): SimPod | undefined {
@@ -562,10 +745,25 @@ export class SimCluster {
     const alivePods = this.pods.filter((p) => p.state !== 'deleted');
     this.pods.length = 0;
     this.pods.push(...alivePods);
-    const liveRevs = this.revisions.filter(
-      (r) => r === this.serving || r.pods.length > 0 || r === this.migration?.to,
-    );
+    const liveRevs = this.revisions.filter((r) => !r.deleted || r.pods.length > 0);
     this.revisions.length = 0;
     this.revisions.push(...liveRevs);
+    for (const [name, rev] of this.revisionsByName)
+      if (!liveRevs.includes(rev)) this.revisionsByName.delete(name);
   }
+}
+
+/** The model server's template before a tier is set (cpu and memory; the GPU comes from the tier). */
+function baseTemplate(): RevisionTemplate {
+  return {
+    spec: {
+      containers: [
+        {
+          name: 'user-container',
+          image: 'vllm/vllm-openai',
+          resources: { requests: { cpu: '4', memory: '32Gi' }, limits: { memory: '32Gi' } },
+        },
+      ],
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * The simulator: replays Azure/Mooncake traces through the SAME decision code `k-siss run` uses
- * (decideScale, the tier resolution of gpu-registry) on a simulated cluster of continuous-batching
+ * (decideScale, the tier resolution of gpu-registry, knative's migration planner) on a simulated cluster of continuous-batching
  * replicas (service-model), next to baseline autoscalers, an offline oracle and static peak provisioning.
  */
 export {

@@ -113,7 +113,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
         failures[f.reason] += 1;
       },
     },
-    policy.initial,
+    policy,
   );
   const series: SeriesPoint[] = [];
   const maxDrainMs = options.maxDrainMs ?? 30 * 60_000;
@@ -142,14 +142,16 @@ export function simulate(options: SimulationOptions): SimulationResult {
       busyMsTotal: gauges.busyMsTotal,
       podMsTotal,
     });
-    if (
-      g > 0 &&
-      g % policy.tickMs === 0 &&
-      !(policy.migrationStyle === 'original' && cluster.migrationInFlight)
-    ) {
+    const controlTick = g > 0 && g % policy.tickMs === 0;
+    // A migration in flight is carried forward by the knative planner: k-siss resumes it on its control
+    // loop's ticks (as `k-siss run` does); the Go original's loop and the oracle's idealisation wait on it.
+    if (cluster.migrationInFlight && (controlTick || policy.migrationStyle !== 'planned')) {
+      cluster.resumeMigration(g);
+    }
+    if (controlTick && !(policy.migrationStyle === 'original' && cluster.migrationInFlight)) {
       const view = viewOf(cluster, observations, g);
       const action = policy.decide(view);
-      const started = carryOut(cluster, policy, action, g);
+      const started = carryOut(cluster, action, g);
       policy.acted?.(view, action, started);
     }
     if (g % SERIES_EVERY_MS === 0) {
@@ -206,27 +208,29 @@ export function simulate(options: SimulationOptions): SimulationResult {
 }
 
 function viewOf(cluster: SimCluster, observations: ObservationStore, nowMs: number): ServiceView {
+  // Observed as the control loop observes a Knative Service (knative's toObservedService).
+  const observed = cluster.observedService();
   return {
     nowMs,
-    tier: cluster.servingTier,
+    tier: observed.tier ?? cluster.servingTier,
     desiredReplicas: cluster.desiredReplicas,
-    readyReplicas: cluster.readyReplicas,
-    migrationInFlight: cluster.migrationInFlight,
+    readyReplicas: observed.readyReplicas,
+    migrationInFlight: observed.migrationInFlight,
     capacity: cluster.freeCapacity,
-    tierBackoffUntilMs: { ...cluster.tierBackoffUntilMs },
+    tierBackoffUntilMs: { ...observed.state.tierBackoffUntilMs },
     metrics: observations.query(nowMs),
     observations,
   };
 }
 
-function carryOut(cluster: SimCluster, policy: SimPolicy, action: PolicyAction, nowMs: number): boolean {
+function carryOut(cluster: SimCluster, action: PolicyAction, nowMs: number): boolean {
   switch (action.kind) {
     case 'hold':
       return false;
     case 'scale':
-      return cluster.scaleTo(action.replicas, nowMs, action.reason, policy.migrationStyle);
+      return cluster.scaleTo(action.replicas, nowMs, action.reason);
     case 'migrate':
-      return cluster.migrate(action.tier, action.replicas, nowMs, action.reason, policy);
+      return cluster.migrate(action.tier, action.replicas, nowMs, action.reason);
   }
 }
 

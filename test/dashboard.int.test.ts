@@ -6,8 +6,10 @@ import { dashboardQueries, readDashboard, substituteVariables } from '../exporte
 import {
   applyManifests,
   clearDemoLoad,
+  deleteManifests,
   DEMO_NAMESPACE,
   deployDemo,
+  removeDemoService,
   setDemoLoad,
   startLocalController,
   waitForDemoService,
@@ -130,6 +132,9 @@ describe('exporter/grafana-dashboard.json against the real Prometheus', () => {
     );
     removeScrapeTargets(JOB);
     await controller?.stop();
+    const admin = kubeConfig();
+    await deleteManifests(admin, policyFixtures());
+    await removeDemoService(admin);
     rmSync(workDir, { recursive: true, force: true });
   }, TEST_TIMEOUT_MS);
 

@@ -143,6 +143,18 @@ describe('production install (what the Dockerfile does)', () => {
     rmSync(work, { recursive: true, force: true });
   }, TEST_TIMEOUT_MS);
 
+  it('the Dockerfile copies every folder that `npm run build` compiles', () => {
+    const build = JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
+    const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+    const copied = [...dockerfile.matchAll(/^COPY (\S+) \.\/(\S+)$/gm)]
+      .filter((m) => m[1] === m[2])
+      .map((m) => m[1]);
+    expect(build.include.filter((dir) => !copied.includes(dir))).toEqual([]);
+    expect(SOURCE_DIRS.filter((dir) => !copied.includes(dir))).toEqual([]);
+  });
+
   it(
     'has compiled JavaScript and no development dependencies or tests',
     () => {
