@@ -23,10 +23,9 @@ COPY service-model ./service-model
 COPY simulator ./simulator
 COPY local-cluster ./local-cluster
 COPY cli ./cli
-# Data files go next to the code that reads them (tsc emits only the compiled .ts).
-RUN npm run build \
- && find autoscaler gpu-registry prometheus knative exporter leader policy service-model simulator cli \
-      -type f \( -name '*.yaml' -o -name '*.json' \) -exec cp --parents {} dist/ \;
+COPY scripts/copy-build-assets.mjs ./scripts/
+# Compiles to dist/ and copies the data files (CRD, dashboard, configs) next to the code that reads them.
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

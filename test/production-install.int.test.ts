@@ -94,6 +94,7 @@ describe('production install (what the Dockerfile does)', () => {
       'package-lock.json',
       'tsconfig.json',
       'tsconfig.build.json',
+      'scripts/copy-build-assets.mjs',
       ...SOURCE_DIRS,
     ]) {
       cpSync(join(REPO, entry), join(build, entry), {
@@ -102,20 +103,8 @@ describe('production install (what the Dockerfile does)', () => {
       });
     }
     symlinkSync(join(REPO, 'node_modules'), join(build, 'node_modules'), 'dir');
+    // Compiles and copies the data files (CRD, dashboard, configs) next to the code, as the Dockerfile does.
     run('npm', ['run', 'build', '--silent'], build);
-    // Data files next to the code that reads them (the Dockerfile copies them the same way).
-    for (const dir of SOURCE_DIRS) {
-      spawnSync(
-        'sh',
-        [
-          '-c',
-          `find ${dir} -type f \\( -name '*.yaml' -o -name '*.json' \\) -exec cp --parents {} dist/ \\;`,
-        ],
-        {
-          cwd: build,
-        },
-      );
-    }
     // 2. Fresh directory: package files, dist/, and only the production dependencies of the lockfile
     //    (`npm ci --omit=dev` semantics, taken from the local install so no registry is contacted).
     cpSync(join(build, 'dist'), join(app, 'dist'), { recursive: true });
