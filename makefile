@@ -11,12 +11,19 @@ FIELD_MANAGER ?= k-siss-deploy
 MANIFESTS := policy/crd.yaml configuration.yaml
 TSX := npx --no-install tsx
 
-.PHONY: help compile build push deploy undeploy run test demo cluster-up cluster-down clean
+.PHONY: help deps compile build push deploy undeploy run test demo cluster-up cluster-down clean
+
+# npm packages from the lockfile, reinstalled only when it changed.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-13s %s\n", $$1, $$2}'
 
-compile: ## compile TypeScript to dist/ (npm run build)
+deps: node_modules/.package-lock.json ## install what the local cluster needs: npm packages, prometheus, openssl
+	bash local-cluster/install-deps.sh
+
+compile: node_modules/.package-lock.json ## compile TypeScript to dist/ (npm run build)
 	npm run build
 
 build: ## build the container image $(IMAGE) (needs a Docker engine)
@@ -43,19 +50,19 @@ else
 	$(TSX) demo/apply-manifests.ts delete $(MANIFESTS)
 endif
 
-run: ## run the controller out of cluster with the current kubeconfig (pass flags with ARGS="...")
+run: node_modules/.package-lock.json ## run the controller out of cluster with the current kubeconfig (pass flags with ARGS="...")
 	$(TSX) cli/main.ts run $(ARGS)
 
 test: ## the full test suite (type-check, lint, unit, integration against the local cluster)
 	bash scripts/test.sh
 
-demo: ## the live demo: local cluster + Knative + emulated workload, a load ramp, a timeline (DEMO_ARGS="--keep")
+demo: deps ## the live demo: local cluster + Knative + emulated workload, a load ramp, a timeline (DEMO_ARGS="--keep")
 	$(TSX) demo/run-demo.ts $(DEMO_ARGS)
 
-cluster-up: ## start the local cluster (etcd, apiserver, kwok GPU nodes, Knative, Prometheus, emulator)
+cluster-up: deps ## start the local cluster (etcd, apiserver, kwok GPU nodes, Knative, Prometheus, emulator)
 	$(TSX) local-cluster/main.ts up
 
-cluster-down: ## stop the local cluster
+cluster-down: node_modules/.package-lock.json ## stop the local cluster
 	$(TSX) local-cluster/main.ts down
 
 clean: ## remove build output

@@ -70,14 +70,24 @@ describe('Prometheus metrics source on the local Prometheus', () => {
   });
 
   test('the original TGI query on idle pods is 0/0 = NaN, passed on as NaN (not 0, not an error)', async () => {
-    const result = await source.read(target, [
-      {
-        name: 'tgi_request_metric',
-        query:
-          'increase(tgi_request_mean_time_per_token_duration_sum{pod="%s"}[1m])/increase(tgi_request_mean_time_per_token_duration_count{pod="%s"}[1m])',
-        aggregate: 'max',
+    const read = () =>
+      source.read(target, [
+        {
+          name: 'tgi_request_metric',
+          query:
+            'increase(tgi_request_mean_time_per_token_duration_sum{pod="%s"}[1m])/increase(tgi_request_mean_time_per_token_duration_count{pod="%s"}[1m])',
+          aggregate: 'max',
+        },
+      ]);
+    // increase() needs two samples in its window: until the second scrape the query has no series at all.
+    const result = await eventually(
+      'two scrapes of the idle pods',
+      async () => {
+        const r = await read();
+        return r.values.tgi_request_metric === undefined ? undefined : r;
       },
-    ]);
+      60_000,
+    );
     expect(result.failures).toEqual([]);
     expect(result.values.tgi_request_metric).toBeNaN();
   });
