@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 
 /**
- * DecideScale: one service, one tick, no I/O and no clock. See DECISIONS.md for the rules in prose.
+ * DecideScale: one service, one tick, no I/O and no clock. README.md, "How decisions are made", has the rules in prose.
  *
  * Order of evaluation:
  * 1. a migration in flight holds everything;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../local-cluster/index.js';
 import { MIGRATION_ANNOTATION } from '../knative/index.js';
 import {
@@ -35,7 +36,7 @@ import {
 // a few ms on bigger tiers. The SLO below (25 ms) is broken on mig-1g.10gb whenever there is load.
 
 const TEST_TIMEOUT_MS = 420_000;
-const REPO = join(import.meta.dirname, '..');
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SLO_S = 0.025;
 const TPOT =
   'max(rate(vllm:time_per_output_token_seconds_sum{namespace="{{namespace}}",pod=~"{{podRegex}}"}[10s]) / rate(vllm:time_per_output_token_seconds_count{namespace="{{namespace}}",pod=~"{{podRegex}}"}[10s]))';
