@@ -110,7 +110,9 @@ async function main(argv: readonly string[]): Promise<void> {
     let before = await exporterSnapshot(controller);
     const rows: TimelineRow[] = [];
     process.stdout.write(
-      `\nSLO: p99 time to first token <= ${DEMO_SLO_MS} ms ('!' marks a breach)\n${TIMELINE_HEADER}\n`,
+      `\nSLO: p99 time to first token <= ${DEMO_SLO_MS} ms ('!' marks a breach). The timeline shows the p99 over all\n` +
+        `revisions (so an old revision's backlog shows during a migration); the controller decides on the serving\n` +
+        `revision's own p99.\n${TIMELINE_HEADER}\n`,
     );
     for (;;) {
       const elapsedSeconds = (Date.now() - loadStartMs) / 1000;
