@@ -1,5 +1,5 @@
 /**
- * Decision benchmark: every policy on every trace of /work/shared/traces (or KSISS_TRACES_DIR), then on
+ * Decision benchmark: every policy on every trace of ../shared/traces (or KSISS_TRACES_DIR), then on
  * the held-out synthetic traces (bench/synthetic-traces.ts, generated into a temporary directory), through
  * the simulator; writes bench/results/<trace>-<policy>.json and bench/results/SUMMARY.md.
  * Run: `npm run bench:decisions`.
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  defaultTracesDir,
   DEFAULT_KSISS_CONFIG_URL,
   DEFAULT_SLO,
   POLICY_NAMES,
@@ -21,7 +22,7 @@ import {
 } from '../simulator/index.js';
 import { HELD_OUT_TRACES, syntheticFileName, syntheticTraceText } from './synthetic-traces.js';
 
-const TRACES_DIR = process.env['KSISS_TRACES_DIR'] ?? '/work/shared/traces';
+const TRACES_DIR = defaultTracesDir();
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SEED = 1;
 const AIM_ATTAINMENT = 0.99;

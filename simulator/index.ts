@@ -58,3 +58,4 @@ export { DEFAULT_SLO, meetsSlo, ttftTargetMs, type SloTargets } from './slo.js';
 export { DEFAULT_SIM_TOPOLOGY, parseTopology, type SimNode, type SimTopology } from './topology.js';
 export { parseTrace, traceNameOf, type Trace, type TraceFormat, type TraceParseResult } from './trace.js';
 export { readTraceFile } from './trace-file.js';
+export { defaultTracesDir } from './traces-dir.js';

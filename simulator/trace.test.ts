@@ -1,5 +1,7 @@
 import { parseTrace, traceNameOf } from './trace.js';
+import { join } from 'node:path';
 import { readTraceFile } from './trace-file.js';
+import { defaultTracesDir } from './traces-dir.js';
 
 const AZURE = [
   'TIMESTAMP,ContextTokens,GeneratedTokens',
@@ -107,8 +109,8 @@ describe('parseTrace', () => {
 
 describe('readTraceFile', () => {
   it('reads both shared traces', async () => {
-    const azure = await readTraceFile('/work/shared/traces/azure-llm-2023-conv.csv');
-    const mooncake = await readTraceFile('/work/shared/traces/mooncake-synthetic.jsonl');
+    const azure = await readTraceFile(join(defaultTracesDir(), 'azure-llm-2023-conv.csv'));
+    const mooncake = await readTraceFile(join(defaultTracesDir(), 'mooncake-synthetic.jsonl'));
     expect(azure.ok && azure.trace.requests.length).toBe(19366);
     expect(mooncake.ok && mooncake.trace.requests.length).toBe(3993);
     expect(azure.ok && azure.trace.name).toBe('azure-llm-2023-conv');
