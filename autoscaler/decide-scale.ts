@@ -299,20 +299,10 @@ function boundsDecision(input: DecideInput, current: Current, withReplicas: bool
  * memory for KV cache). A tier step that adds no capacity (only memory) counts as infinitely expensive per
  * unit, so it is taken only when out is impossible.
  */
-function scaleUpOrOut(
-  input: DecideInput,
-  current: Current,
-  why: string,
-  withReplicas: boolean,
-  signals: readonly MetricSignal[] = [],
-): Raw {
+function scaleUpOrOut(input: DecideInput, current: Current, why: string, withReplicas: boolean): Raw {
   const { catalog, config, capacity } = input;
   const s = config.settings;
   const tier = current.tier;
-  if (withReplicas && tier !== undefined) {
-    const surge = surgeStep(input, current, tier, why, signals);
-    if (surge !== undefined) return surge;
-  }
   const up = nextTierUp(catalog, s, current.tierName, stepOptions(input, current.replicas));
   if (!withReplicas || tier === undefined) {
     const blocked = strictStepBlocked(up, 'larger');
@@ -364,104 +354,6 @@ function scaleUpOrOut(
     : `already at maxReplicas ${s.maxReplicas}`;
   const reason: HoldReason = !up.found && up.reason === 'atLimit' && !outAllowed ? 'atLimit' : 'noCapacity';
   return holdRaw(current, reason, `${why}, but ${up.found ? '' : `${up.message}; `}${outWhy}`);
-}
-
-/**
- * A metric at or past this multiple of its up threshold is a surge: one ladder step or one replica is too
- * little and too slow (each action waits for pod start-up and the cooldown), so the service at least
- * doubles its serving capacity in one action. The factor is Knative's KPA panic threshold (200%) and the
- * HPA's default scale-up policy (+100% per period); it is not fitted to any trace.
- */
-export const SURGE_FACTOR = 2;
-
-/** How far past its up threshold a metric is (value / up for lowerIsBetter, up / value for higherIsBetter). */
-export function pressureRatio(signal: MetricSignal): number {
-  if (signal.state !== 'pressure' || signal.value === undefined) return 0;
-  if (signal.direction === 'lowerIsBetter') return signal.value / signal.upThreshold;
-  return signal.value <= 0 ? Number.POSITIVE_INFINITY : signal.upThreshold / signal.value;
-}
-
-interface SurgeCandidate {
-  readonly kind: 'up' | 'out';
-  readonly tier: GpuTier;
-  readonly replicas: number;
-  readonly capacity: number;
-  readonly cost: number;
-}
-
-/**
- * Surge (some metric at `SURGE_FACTOR` x its up threshold or beyond): among every configuration one action
- * can reach (a ladder tier above the current one with the same replicas, with room and not in back-off, or
- * more replicas of the current tier, up to maxReplicas and the free units), the cheapest (relativeCost x
- * replicas) whose serving capacity is at least `SURGE_FACTOR` x the current one; a tie goes to up, then to
- * the smaller step. When none reaches it, the largest one (ties: the cheaper). Undefined when there is no
- * surge or no candidate (then the one-step rule decides and explains).
- */
-function surgeStep(
-  input: DecideInput,
-  current: Current,
-  tier: GpuTier,
-  why: string,
-  signals: readonly MetricSignal[],
-): Raw | undefined {
-  const surging = [...signals]
-    .filter((sig) => pressureRatio(sig) >= SURGE_FACTOR)
-    .sort((a, b) => a.name.localeCompare(b.name));
-  if (surging.length === 0) return undefined;
-  const { catalog, config, capacity } = input;
-  const s = config.settings;
-  const r = current.replicas;
-  const candidates: SurgeCandidate[] = [];
-  let from = current.tierName;
-  for (;;) {
-    const step = nextTierUp(catalog, s, from, stepOptions(input, r));
-    if (!step.found) break;
-    candidates.push({
-      kind: 'up',
-      tier: step.tier,
-      replicas: r,
-      capacity: servingCapacity(step.tier) * Math.max(1, r),
-      cost: step.tier.relativeCost * Math.max(1, r),
-    });
-    from = step.tier.name;
-  }
-  for (let replicas = r + 1; replicas <= s.maxReplicas; replicas += 1) {
-    if (!hasUnitsFor(capacity, tier, replicas - r)) break;
-    candidates.push({
-      kind: 'out',
-      tier,
-      replicas,
-      capacity: servingCapacity(tier) * replicas,
-      cost: tier.relativeCost * replicas,
-    });
-  }
-  if (candidates.length === 0) return undefined;
-  const now = servingCapacity(tier) * Math.max(1, r);
-  const wanted = now * SURGE_FACTOR;
-  const covering = candidates.filter((c) => c.capacity >= wanted - EPSILON);
-  // Candidates are listed ups first, smallest first, so a stable sort keeps "up, then the smaller step" on ties.
-  const pick =
-    covering.length > 0
-      ? [...covering].sort((a, b) => (Math.abs(a.cost - b.cost) > EPSILON ? a.cost - b.cost : (a.kind === 'out' ? -1 : 0) - (b.kind === 'out' ? -1 : 0)))[0]
-      : [...candidates].sort((a, b) =>
-          Math.abs(a.capacity - b.capacity) > EPSILON
-            ? b.capacity - a.capacity
-            : Math.abs(a.cost - b.cost) > EPSILON
-              ? a.cost - b.cost
-              : 0,
-        )[0];
-  if (pick === undefined) return undefined;
-  const ratios = surging
-    .map((sig) => `${sig.name} ${ratioText(pressureRatio(sig))} x its up threshold`)
-    .join(', ');
-  const reach =
-    covering.length > 0
-      ? `the cheapest configuration with ${SURGE_FACTOR} x the serving capacity (${round(now)} -> ${round(pick.capacity)})`
-      : `the largest configuration within reach (serving capacity ${round(now)} -> ${round(pick.capacity)}, short of ${SURGE_FACTOR} x)`;
-  const message = `${why}; surge (${ratios}): ${pick.kind === 'up' ? `up from ${current.tierName} to ${pick.tier.name}` : `out from ${r} to ${pick.replicas} replicas of ${current.tierName}`}, ${reach}`;
-  return pick.kind === 'up'
-    ? upDown('up', pick.tier, current, 'sloPressure', message)
-    : outIn('out', pick.replicas, current, 'sloPressure', message);
 }
 
 /**
@@ -687,17 +579,6 @@ export function decideScale(input: DecideInput): DecideOutput {
   const idleRate = s.idle !== undefined && !original ? metrics[REQUEST_RATE_METRIC] : undefined;
   const idleNow = idleRate === 0;
   const finish = (raw: Raw, target = raw.target): DecideOutput => {
-    // DQ2DEBUG
-    const dbg = (globalThis as unknown as { dq2?: (t: number, m: string) => void }).dq2;
-    if (
-      dbg !== undefined &&
-      raw.decision.reason !== 'withinBand' &&
-      raw.decision.reason !== 'migrationInFlight'
-    )
-      dbg(
-        nowMs,
-        `${current.tierName}x${current.replicas} ${raw.decision.action}/${raw.decision.reason}: ${raw.decision.message}`,
-      );
     const recommendation: Recommendation = {
       atMs: nowMs,
       tier: target.tier,
@@ -739,13 +620,7 @@ export function decideScale(input: DecideInput): DecideOutput {
 
   let raw: Raw;
   if (band === 'pressure') {
-    raw = scaleUpOrOut(
-      input,
-      current,
-      `sloPressure: ${describeSignals(signals, 'pressure')}`,
-      withReplicas,
-      signals,
-    );
+    raw = scaleUpOrOut(input, current, `sloPressure: ${describeSignals(signals, 'pressure')}`, withReplicas);
   } else if (band === 'slack') {
     raw = scaleDownOrIn(
       input,
