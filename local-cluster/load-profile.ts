@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seededRandom } from '../service-model/index.js';
 
 /** Request sizes of generated load (trace profiles take sizes from the trace instead). */
 export interface RequestShape {
@@ -118,18 +119,6 @@ export function rateAt(profile: LoadProfile, elapsedSeconds: number): number | u
   }
 }
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same load. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A Poisson-distributed count with mean `mean` (Knuth for small means, normal approximation above 50). */
 export function poissonCount(mean: number, random: () => number): number {
   if (mean <= 0) return 0;
@@ -170,3 +159,5 @@ export function jitteredShape(shape: RequestShape, random: () => number): Reques
   const vary = (n: number): number => Math.max(1, Math.round(n * (0.5 + random())));
   return { promptTokens: vary(shape.promptTokens), outputTokens: vary(shape.outputTokens) };
 }
+
+export { seededRandom };

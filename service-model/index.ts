@@ -31,3 +31,4 @@ export {
   type ReplicaSnapshot,
 } from './replica-engine.js';
 export { maxArrivalRatePerS, steadyState, type SteadyLoad, type SteadyState } from './steady-state.js';
+export { seededRandom } from './seeded-random.js';

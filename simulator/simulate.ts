@@ -6,6 +6,7 @@ import type { PolicyAction, ServiceView, SimPolicy } from './policy.js';
 import { meetsSlo, type SloTargets } from './slo.js';
 import type { Trace } from './trace.js';
 import type { SimTopology } from './topology.js';
+import { seededRandom } from '../service-model/index.js';
 
 /** Everything one simulated run needs. */
 export interface SimulationOptions {
@@ -69,18 +70,6 @@ export const OSCILLATION_WINDOW_MS = 5 * 60_000;
 
 const GRID_MS = 1000;
 const SERIES_EVERY_MS = 15_000;
-
-/** mulberry32: a small seeded generator, so a run is a function of its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Replays a trace through one policy on the simulated cluster. Deterministic for a seed. */
 export function simulate(options: SimulationOptions): SimulationResult {
@@ -259,3 +248,5 @@ export function countOscillations(actions: readonly Pick<ActionRecord, 'atMs' | 
   }
   return count;
 }
+
+export { seededRandom };
