@@ -26,13 +26,13 @@ deps: node_modules/.package-lock.json ## install what the local cluster needs: n
 compile: node_modules/.package-lock.json ## compile TypeScript to dist/ (npm run build)
 	npm run build
 
-build: ## build the container image $(IMAGE) (needs a Docker engine)
+build: ## build the container image IMAGE (needs a Docker engine)
 	docker build -t $(IMAGE) .
 
-push: ## push $(IMAGE)
+push: ## push the image IMAGE
 	docker push $(IMAGE)
 
-deploy: ## apply the policy CRD and configuration.yaml with image $(IMAGE) (server-side apply; idempotent)
+deploy: ## apply the policy CRD and configuration.yaml with image IMAGE (server-side apply; idempotent)
 ifneq ($(strip $(KUBECTL)),)
 	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
 	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io

@@ -195,7 +195,7 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'unknown reserved key',
     data: { _globals: 'intervalSeconds: 5' },
-    lines: ['_globals = "_globals": unknown reserved key (reserved keys: _global, _tiers)'],
+    lines: ['_globals = "intervalSeconds: 5": unknown reserved key (reserved keys: _global, _tiers)'],
     usable: true,
   },
   {

@@ -649,7 +649,7 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
       serviceIssues.push({
         key,
         path: '',
-        value: key,
+        value: data[key],
         message: `unknown reserved key (reserved keys: ${RESERVED_KEYS.join(', ')})`,
       });
       continue;

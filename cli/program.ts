@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type {
   AutoscalerConfig,
@@ -290,12 +291,29 @@ function registerDecide(program: Command, io: CliIo, setCode: (code: number) => 
     });
 }
 
+/** The version in package.json (the package root is two levels up from cli/ and from dist/cli/). */
+const PACKAGE_VERSION = (() => {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'k-siss-autoscaler' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+})();
+
 /** Builds the `k-siss` program; `setCode` receives each command's exit code. */
 export function createProgram(io: CliIo, setCode: (code: number) => void): Command {
   const program = new Command();
   program
     .name('k-siss')
     .description('SLO-driven GPU-tier and replica autoscaler for Knative inference services')
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
