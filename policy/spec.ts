@@ -41,6 +41,18 @@ const query = z
   })
   .optional();
 
+/** A metric with a percentage target (GPU utilisation, GPU memory). */
+const percentageMetric = z
+  .object({
+    enabled: z.boolean().default(false),
+    targetPercentage: percentage.optional(),
+    prometheusQuery: query,
+  })
+  .refine((m) => !m.enabled || m.targetPercentage !== undefined, {
+    message: 'targetPercentage is required when enabled',
+    path: ['targetPercentage'],
+  });
+
 const specSchema = z
   .object({
     targetRef: z.object({
@@ -69,28 +81,8 @@ const specSchema = z
             message: 'targetP99Ms or targetP95Ms is required when enabled',
           })
           .optional(),
-        gpuUtilization: z
-          .object({
-            enabled: z.boolean().default(false),
-            targetPercentage: percentage.optional(),
-            prometheusQuery: query,
-          })
-          .refine((m) => !m.enabled || m.targetPercentage !== undefined, {
-            message: 'targetPercentage is required when enabled',
-            path: ['targetPercentage'],
-          })
-          .optional(),
-        gpuMemory: z
-          .object({
-            enabled: z.boolean().default(false),
-            targetPercentage: percentage.optional(),
-            prometheusQuery: query,
-          })
-          .refine((m) => !m.enabled || m.targetPercentage !== undefined, {
-            message: 'targetPercentage is required when enabled',
-            path: ['targetPercentage'],
-          })
-          .optional(),
+        gpuUtilization: percentageMetric.optional(),
+        gpuMemory: percentageMetric.optional(),
         requestQueueDepth: z
           .object({
             enabled: z.boolean().default(false),
