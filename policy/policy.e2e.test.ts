@@ -4,7 +4,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type CoreV1Event,
-  type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { jest } from '@jest/globals';
 import { SYSTEM_CLOCK } from '../local-cluster/index.js';
@@ -19,6 +18,7 @@ import {
   setLoad,
   startPrometheus,
   stopPrometheus,
+  emulatedPodTemplate,
 } from '../test/cluster-state.js';
 import type { PolicyReconcileRecord, PolicyStatus } from './index.js';
 import {
@@ -39,8 +39,6 @@ import {
 // The project-level testTimeout of jest.config.js is not applied per project; each case waits with deadlines.
 jest.setTimeout(900_000);
 
-const IMAGE =
-  'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002';
 const WAIT_MS = 240_000;
 
 const kc = kubeConfig();
@@ -78,33 +76,12 @@ function startController(): () => Promise<void> {
   };
 }
 
-/** Pods of the emulated workload on kwok's fake GPU nodes (one whole H100 each). */
-function podTemplate(app: string): V1PodTemplateSpec {
-  return {
-    metadata: { labels: { app, 'k-siss.io/emulated': 'true' } },
-    spec: {
-      nodeSelector: { type: 'kwok' },
-      tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
-      containers: [
-        {
-          name: 'server',
-          image: IMAGE,
-          resources: {
-            requests: { cpu: '1', memory: '1Gi', 'nvidia.com/gpu': '1' },
-            limits: { 'nvidia.com/gpu': '1' },
-          },
-        },
-      ],
-    },
-  };
-}
-
 async function createDeployment(name: string, replicas: number): Promise<void> {
   await apps.createNamespacedDeployment({
     namespace,
     body: {
       metadata: { name },
-      spec: { replicas, selector: { matchLabels: { app: name } }, template: podTemplate(name) },
+      spec: { replicas, selector: { matchLabels: { app: name } }, template: emulatedPodTemplate(name) },
     },
   });
 }
@@ -119,7 +96,7 @@ async function createStatefulSet(name: string, replicas: number): Promise<void> 
         serviceName: name,
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: { app: name } },
-        template: podTemplate(name),
+        template: emulatedPodTemplate(name),
       },
     },
   });

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { AppsV1Api, CoreV1Api, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 import {
   clearLoad,
@@ -10,6 +10,7 @@ import {
   kubeConfig,
   promQuery,
   setLoad,
+  emulatedPodTemplate,
 } from '../test/cluster-state.js';
 import type { MetricReadings } from './index.js';
 import { enabledMetrics, parsePolicySpec, policyQueries, readingsFrom } from './index.js';
@@ -21,32 +22,10 @@ import { enabledMetrics, parsePolicySpec, policyQueries, readingsFrom } from './
 
 jest.setTimeout(600_000);
 
-const IMAGE =
-  'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002';
 const kc = kubeConfig();
 const apps = kc.makeApiClient(AppsV1Api);
 const core = kc.makeApiClient(CoreV1Api);
 let namespace = '';
-
-function template(app: string): V1PodTemplateSpec {
-  return {
-    metadata: { labels: { app, 'k-siss.io/emulated': 'true' } },
-    spec: {
-      nodeSelector: { type: 'kwok' },
-      tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
-      containers: [
-        {
-          name: 'server',
-          image: IMAGE,
-          resources: {
-            requests: { cpu: '1', memory: '1Gi', 'nvidia.com/gpu': '1' },
-            limits: { 'nvidia.com/gpu': '1' },
-          },
-        },
-      ],
-    },
-  };
-}
 
 const spec = (() => {
   const parsed = parsePolicySpec({
@@ -91,7 +70,7 @@ beforeAll(async () => {
       namespace,
       body: {
         metadata: { name: app },
-        spec: { replicas: 2, selector: { matchLabels: { app } }, template: template(app) },
+        spec: { replicas: 2, selector: { matchLabels: { app } }, template: emulatedPodTemplate(app) },
       },
     });
   }

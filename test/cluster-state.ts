@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Pod,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import {
   addScrapeTargets as addTargets,
   removeScrapeTargets as removeTargets,
@@ -113,6 +120,31 @@ export async function deleteNamespace(name: string, wait = false, timeoutMs = 12
 }
 
 /** A pod of the emulated workload: a Deployment-less pod marked `k-siss.io/emulated: "true"`. */
+/** The image of emulated inference pods, by digest (kwok runs no container, no registry is contacted). */
+export const EMULATOR_IMAGE =
+  'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002';
+
+/** Pod template of an emulated Deployment/StatefulSet: one whole GPU a pod, on kwok's fake nodes. */
+export function emulatedPodTemplate(app: string): V1PodTemplateSpec {
+  return {
+    metadata: { labels: { app, 'k-siss.io/emulated': 'true' } },
+    spec: {
+      nodeSelector: { type: 'kwok' },
+      tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
+      containers: [
+        {
+          name: 'server',
+          image: EMULATOR_IMAGE,
+          resources: {
+            requests: { cpu: '1', memory: '1Gi', 'nvidia.com/gpu': '1' },
+            limits: { 'nvidia.com/gpu': '1' },
+          },
+        },
+      ],
+    },
+  };
+}
+
 export function emulatedPod(
   name: string,
   resources: Readonly<Record<string, string>>,
@@ -124,8 +156,7 @@ export function emulatedPod(
       containers: [
         {
           name: 'server',
-          image:
-            'registry.invalid/k-siss/llm-emulator@sha256:0000000000000000000000000000000000000000000000000000000000000002',
+          image: EMULATOR_IMAGE,
           resources: { requests: { cpu: '1', memory: '1Gi', ...resources }, limits: { ...resources } },
         },
       ],
