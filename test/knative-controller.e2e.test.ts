@@ -211,10 +211,14 @@ describe('k-siss run on real Knative Serving', () => {
     resource: string,
     options: Parameters<typeof gpuServiceManifest>[3] = {},
   ) {
+    // The Service is Ready on its first revision before the controller learns about it, so `before` is
+    // always the state the controller starts from (a block written first could start a migration that
+    // makes a new revision the latest ready one before this returns).
+    await createService(kc, gpuServiceManifest(name, namespace, resource, options));
+    const ready = await waitServiceReady(kc, namespace, name);
     blocks[name] = block;
     await writeConfig(namespace, blocks);
-    await createService(kc, gpuServiceManifest(name, namespace, resource, options));
-    return waitServiceReady(kc, namespace, name);
+    return ready;
   }
 
   async function removeService(name: string) {
