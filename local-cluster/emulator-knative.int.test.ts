@@ -10,6 +10,9 @@ import {
   promQuery,
   setLoad,
 } from '../test/cluster-state.js';
+import { readFileSync } from 'node:fs';
+import { createPrometheusMetricsSource } from '../prometheus/index.js';
+import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig } from '../simulator/index.js';
 import { createService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
 
 // The emulator with real Knative Serving: revision pods are found by their Knative labels and a service's
@@ -97,6 +100,51 @@ test(
       90_000,
     );
     expect(new Set(series.map((s) => s.labels.revision))).toEqual(new Set([firstRevision, 'split-canary']));
+  },
+  TEST_TIMEOUT_MS,
+);
+
+test(
+  "every query of the simulator's default k-siss config reads a number from the emulated workload",
+  async () => {
+    // The bench's k-siss config names simulated series; its `query` fields are what the same metrics are on
+    // a real cluster. Run through the core's placeholder expansion against the real Prometheus, each must
+    // return a finite value for a loaded revision (the 'split' service of the test above).
+    const parsed = parseKsissSimConfig(
+      readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8'),
+      'simulator/k-siss-sim-config.yaml',
+      DEFAULT_SLO,
+      { fillSlo: true },
+    );
+    if (!parsed.ok) throw new Error(parsed.message);
+    const metrics = parsed.value.config.metrics;
+    expect(metrics.map((m) => m.name)).toContain('concurrency_per_replica');
+    const source = createPrometheusMetricsSource({
+      url: clusterState().prometheusUrl,
+      timeoutMs: 5000,
+      maxConcurrentQueries: 2,
+    });
+    const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'split');
+    const byRevision = new Map<string, string[]>();
+    for (const p of pods)
+      byRevision.set(p.revision ?? '', [...(byRevision.get(p.revision ?? '') ?? []), p.pod]);
+    const [revision, readyPods] = [...byRevision.entries()].sort(([a], [b]) => a.localeCompare(b))[0] ?? [];
+    if (revision === undefined || readyPods === undefined) throw new Error('no emulated pod of split');
+    const read = await eventually(
+      'a finite value for every metric',
+      async () => {
+        const r = await source.read(
+          { namespace, service: 'split', revision, readyPods },
+          metrics.map((m) => ({ name: m.name, query: m.query, aggregate: m.aggregate })),
+        );
+        const finite = metrics.every((m) => Number.isFinite(r.values[m.name]));
+        return r.failures.length === 0 && finite ? r : undefined;
+      },
+      120_000,
+      2000,
+    );
+    process.stderr.write(`[emulator-knative] sim config on the emulator: ${JSON.stringify(read.values)}\n`);
+    expect(read.failures).toEqual([]);
   },
   TEST_TIMEOUT_MS,
 );

@@ -27,6 +27,7 @@ export class PodMetrics {
   private readonly e2e: Histogram<'model_name'>;
   private readonly ttft: Histogram<'model_name'>;
   private readonly tpot: Histogram<'model_name'>;
+  private readonly queueTime: Histogram<'model_name'>;
   private readonly success: Counter<'model_name' | 'finished_reason'>;
   private readonly failure: Counter<'model_name' | 'reason'>;
   private readonly promptTokens: Counter<'model_name'>;
@@ -75,6 +76,13 @@ export class PodMetrics {
       help: 'Time per output token, s (one observation per request: its mean inter-token time).',
       labelNames: m,
       buckets: TPOT_BUCKETS_S,
+      registers: r,
+    });
+    this.queueTime = new Histogram({
+      name: 'vllm:request_queue_time_seconds',
+      help: 'Time in the waiting queue before the first prompt chunk is scheduled, s.',
+      labelNames: m,
+      buckets: TTFT_BUCKETS_S,
       registers: r,
     });
     this.success = new Counter({
@@ -164,7 +172,7 @@ export class PodMetrics {
     });
     // Zero-valued series from the first scrape on, as real servers export them.
     this.success.inc({ ...this.vllmLabels, finished_reason: 'stop' }, 0);
-    for (const h of [this.e2e, this.ttft, this.tpot]) h.zero(this.vllmLabels);
+    for (const h of [this.e2e, this.ttft, this.tpot, this.queueTime]) h.zero(this.vllmLabels);
     this.promptTokens.inc(this.vllmLabels, 0);
     this.generationTokens.inc(this.vllmLabels, 0);
     this.update({ queueLength: 0, runningRequests: 0, kvUsage: 0 } as ReplicaSnapshot, 0, 0, 0);
@@ -180,6 +188,7 @@ export class PodMetrics {
       const e2eS = (c.finishMs - c.request.arrivalMs) / 1000;
       this.e2e.observe(this.vllmLabels, e2eS);
       this.ttft.observe(this.vllmLabels, c.ttftMs / 1000);
+      this.queueTime.observe(this.vllmLabels, c.queueMs / 1000);
       this.success.inc({ ...this.vllmLabels, finished_reason: 'stop' });
       this.promptTokens.inc(this.vllmLabels, c.request.promptTokens);
       this.generationTokens.inc(this.vllmLabels, c.request.outputTokens);
