@@ -221,11 +221,38 @@ const cases: readonly Case[] = [
     expect: { hold: 'Stabilizing', message: /60 s scale-up window holds 2/ },
   },
   {
-    name: 'a new policy scales up at once even with a scale-up window (nothing lower in it)',
+    name: 'a new policy waits out its scale-up window too (the history starts with the current count)',
     spec: spec({ scaleUp: { stabilizationWindowSeconds: 60 } }),
     current: 2,
     readings: { gpuUtilization: value(120) },
+    expect: { hold: 'Stabilizing', message: /60 s scale-up window holds 2/ },
+  },
+  {
+    name: 'a new policy with no scale-up window scales up at once',
+    spec: spec(),
+    current: 2,
+    readings: { gpuUtilization: value(120) },
     expect: { scale: 4, reason: 'MetricsAboveTarget' },
+  },
+  {
+    name: 'a new policy does not scale down before its scale-down window has passed (HPA: history seeded with the current count)',
+    spec: spec({ scaleDown: { stabilizationWindowSeconds: 300 } }),
+    current: 6,
+    readings: { gpuUtilization: value(20) },
+    expect: { hold: 'Stabilizing', message: /300 s scale-down window holds 6/ },
+    check: (e) =>
+      expect(e.recommendations).toEqual([
+        { time: ago(0), replicas: 6 },
+        { time: ago(0), replicas: 2 },
+      ]),
+  },
+  {
+    name: 'a status whose history was lost (empty list) is seeded the same way',
+    spec: spec({ scaleDown: { stabilizationWindowSeconds: 300 } }),
+    current: 6,
+    readings: { gpuUtilization: value(20) },
+    status: { recommendations: [] },
+    expect: { hold: 'Stabilizing' },
   },
   {
     name: 'an unchanged recommendation adds no history entry (no status write per read)',

@@ -1,5 +1,6 @@
 import {
   cooldownRemaining,
+  formatTime,
   limitByPolicies,
   recordRecommendation,
   stabilize,
@@ -197,7 +198,13 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
   const base = { ratios, combinedRatio, unavailable, consecutiveMetricFailures, currentMetrics, scaleEvents };
   const unavailableText = unavailable.map((u) => `${u.name}: ${u.message}`).join('; ');
   const ratioText = ratios.map(formatMetric).join(', ');
-  const keepHistory = previous.recommendations ?? [];
+  // As the HPA does for a new autoscaler, an empty history starts with the replicas running now: the
+  // scale-down window then holds a new policy (or one whose status was lost) for its full length before
+  // it may scale in, and a scale-up window likewise waits, instead of acting on the first read.
+  const keepHistory =
+    previous.recommendations !== undefined && previous.recommendations.length > 0
+      ? previous.recommendations
+      : [{ time: formatTime(nowMs), replicas: current }];
 
   const scaleTo = (
     target: number,
