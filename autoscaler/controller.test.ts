@@ -1,6 +1,6 @@
 import type { CapacitySnapshot } from '../gpu-registry/index.js';
 import { DEFAULT_CATALOG } from '../gpu-registry/index.js';
-import { parseConfig } from './config.js';
+import { DEFAULT_SERVICE_SETTINGS, parseConfig } from './config.js';
 import type { DecidePlan, Reservation, ServicePlan } from './controller.js';
 import {
   applyReservations,
@@ -108,6 +108,17 @@ describe('planServices', () => {
       'serving/m:resume',
       'serving/zz:skip/noConfig',
     ]);
+  });
+  test('a migration in flight is resumed even when the service is ignored or has lost its block', () => {
+    const resumed = planServices(cfg, [
+      observed('b-canary', { migrationInFlight: true }),
+      observed('gone', { migrationInFlight: true }),
+    ]);
+    expect(resumed.map(summary)).toEqual(['serving/b-canary:resume', 'serving/gone:resume']);
+    const gone = resumed[1];
+    expect(gone?.kind === 'resume' ? gone.config.settings.migration : undefined).toEqual(
+      DEFAULT_SERVICE_SETTINGS.migration,
+    );
   });
   test('a decide plan carries the observation and the queries', () => {
     const plan = plans[0] as DecidePlan;

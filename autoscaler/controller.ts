@@ -3,7 +3,7 @@ import { claim } from '../gpu-registry/index.js';
 import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '../prometheus/index.js';
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
-import { isIgnored, REQUEST_RATE_METRIC } from './config.js';
+import { DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRIC } from './config.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
 import type { Logger } from './logger.js';
@@ -105,6 +105,19 @@ export type DecidePlan = Extract<ServicePlan, { kind: 'decide' }>;
 export function planServices(config: AutoscalerConfig, observed: readonly ObservedService[]): ServicePlan[] {
   const plans = observed.map((service): ServicePlan => {
     const key = serviceKey(service.namespace, service.name);
+    // A migration in flight is carried to its end (finished or rolled back) whatever happened to the
+    // config since it started: ignored, block removed or invalid. The record on the Service holds its
+    // deadline, steps, drain and backoff, so the block's settings are not needed; stopping half-way would
+    // leave traffic split and two revisions running.
+    if (service.migrationInFlight) {
+      const block = configFor(config, service);
+      return {
+        kind: 'resume',
+        key,
+        service,
+        config: block ?? { service: service.name, metrics: [], settings: DEFAULT_SERVICE_SETTINGS },
+      };
+    }
     if (isIgnored(service.name, config.global)) {
       return { kind: 'skip', key, service, reason: 'ignored', message: `${key} matches the ignore list` };
     }
@@ -118,7 +131,6 @@ export function planServices(config: AutoscalerConfig, observed: readonly Observ
         message: `${key} has no block in the ConfigMap`,
       };
     }
-    if (service.migrationInFlight) return { kind: 'resume', key, service, config: block };
     const observation = observationOf(service);
     if (observation === undefined) {
       return {

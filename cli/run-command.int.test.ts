@@ -31,6 +31,47 @@ const block = `- name: latency
   scaleDownFactor: 0.5
 `;
 
+/** Starts `k-siss run` for `namespace` as a child process; its JSON log lines are pushed to `lines`. */
+function startRun(namespace: string, lines: LogLine[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoDir, 'cli', 'main.ts'),
+      'run',
+      '--kubeconfig',
+      clusterState().kubeconfig,
+      '--namespace',
+      namespace,
+      '--metrics-port',
+      '0',
+      '--interval-seconds',
+      '1',
+    ],
+    { cwd: repoDir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KUBECONFIG: '' } },
+  );
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  return child;
+}
+
+const configMap = (data: Record<string, string>) => ({
+  metadata: { name: 'autoscaler-config' },
+  data: { _global: `prometheusUrl: ${clusterState().prometheusUrl}\n`, ...data },
+});
+
 describe('k-siss run (child process)', () => {
   let namespace = '';
   let child: ChildProcess;
@@ -40,44 +81,8 @@ describe('k-siss run (child process)', () => {
 
   beforeAll(async () => {
     namespace = await createTestNamespace('run-cmd');
-    await kubeClients().core.createNamespacedConfigMap({
-      namespace,
-      body: {
-        metadata: { name: 'autoscaler-config' },
-        data: { _global: `prometheusUrl: ${clusterState().prometheusUrl}\n`, gpt2: block },
-      },
-    });
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoDir, 'cli', 'main.ts'),
-        'run',
-        '--kubeconfig',
-        clusterState().kubeconfig,
-        '--namespace',
-        namespace,
-        '--metrics-port',
-        '0',
-        '--interval-seconds',
-        '1',
-      ],
-      { cwd: repoDir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KUBECONFIG: '' } },
-    );
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const part of parts) {
-        try {
-          lines.push(JSON.parse(part) as LogLine);
-        } catch {
-          // not a log line
-        }
-      }
-    });
+    await kubeClients().core.createNamespacedConfigMap({ namespace, body: configMap({ gpt2: block }) });
+    child = startRun(namespace, lines);
   });
 
   afterAll(async () => {
@@ -115,5 +120,35 @@ describe('k-siss run (child process)', () => {
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
     expect(find('k-siss controller stopped')?.exitCode).toBe(0);
+  });
+});
+
+describe('k-siss run started before its ConfigMap exists', () => {
+  let namespace = '';
+  let child: ChildProcess;
+  const lines: LogLine[] = [];
+  const find = (message: string): LogLine | undefined => lines.find((line) => line.message === message);
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace('run-late-cm');
+    child = startRun(namespace, lines);
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await deleteNamespace(namespace);
+  });
+
+  test('the policy controller starts once a usable ConfigMap appears, without a restart', async () => {
+    await eventually('controller starting', async () => find('k-siss controller starting'), 120_000);
+    // No config, so no Prometheus URL: the policy controller waits.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(find('policy controller started')).toBeUndefined();
+    await kubeClients().core.createNamespacedConfigMap({ namespace, body: configMap({ gpt2: block }) });
+    const started = await eventually('policy controller started', async () =>
+      find('policy controller started'),
+    );
+    expect(started.prometheusUrl).toBe(clusterState().prometheusUrl);
+    expect(child.exitCode).toBeNull();
   });
 });

@@ -19,7 +19,7 @@ import {
   parseConfig,
   systemClock,
 } from '../autoscaler/index.js';
-import type { LogLevel } from '../autoscaler/index.js';
+import type { AutoscalerConfig, LogLevel } from '../autoscaler/index.js';
 import {
   apiServerCheck,
   configLoadedCheck,
@@ -59,7 +59,12 @@ export interface RunOptions {
 
 /** Feeds one policy reconcile into the exporter's policy series. */
 function recordPolicyReconcile(metrics: PolicyMetrics, record: PolicyReconcileRecord): void {
-  if (record.outcome.kind !== 'evaluated') return;
+  // A policy that no longer acts (target gone, spec invalid, conflicting autoscaler) has no replica
+  // series rather than its last values.
+  if (record.outcome.kind !== 'evaluated') {
+    metrics.removePolicy(record.namespace, record.name);
+    return;
+  }
   const { evaluation, currentReplicas } = record.outcome;
   metrics.setPolicyReplicas(record.namespace, record.name, evaluation.desiredReplicas, currentReplicas);
   const decision = evaluation.decision;
@@ -185,7 +190,10 @@ export async function runController(
   const registry = new Registry();
   const metrics = createControllerMetrics(registry);
   const policyMetrics = createPolicyMetrics(registry);
+  // Set once the policy controller's start/stop are defined below; the watch may report earlier.
+  let onConfigApplied: (config: AutoscalerConfig) => void = () => undefined;
   const configWatch = createConfigWatch({
+    onChange: (config) => onConfigApplied(config),
     kubeConfig,
     name: configMapName,
     namespace: configMapNamespace,
@@ -254,12 +262,19 @@ export async function runController(
   // The policy controller acts only while this replica leads (always, without leader election).
   let policyStop: AbortController | undefined;
   const policyRuns: Promise<void>[] = [];
+  // The Prometheus settings the running policy controller was started with: a change restarts it.
+  let policyPrometheus: string | undefined;
+  const prometheusSettings = (global: AutoscalerConfig['global']): string =>
+    JSON.stringify([global.prometheusUrl, global.prometheusTimeoutMs, global.prometheusHeaders]);
   const startPolicies = (): void => {
     if (!options.policies || options.once || policyStop !== undefined || stopping.signal.aborted) return;
     const global = configWatch.current()?.global;
+    // No usable config yet (ConfigMap missing or invalid at start-up): started by onConfigApplied later.
     if (global === undefined) return;
     const stop = new AbortController();
     policyStop = stop;
+    policyPrometheus = prometheusSettings(global);
+    logger.info('policy controller started', { prometheusUrl: global.prometheusUrl });
     stopping.signal.addEventListener('abort', () => stop.abort(), { once: true });
     const run = runPolicyController({
       kubeConfig,
@@ -274,6 +289,7 @@ export async function runController(
         onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
       }),
       onReconciled: (record) => recordPolicyReconcile(policyMetrics, record),
+      onDeleted: (namespace, name) => policyMetrics.removePolicy(namespace, name),
     }).catch((error: unknown) => {
       logger.error('policy controller failed', {
         error: error instanceof Error ? error.message : String(error),
@@ -286,6 +302,20 @@ export async function runController(
     policyStop = undefined;
   };
   let leading = !options.leaderElect;
+  let configReady = false;
+  onConfigApplied = (config) => {
+    if (!configReady || !leading) return;
+    if (policyStop !== undefined && policyPrometheus === prometheusSettings(config.global)) return;
+    // First usable config after a bad start, or new Prometheus settings: (re)start once the old run is gone.
+    const previous = policyRuns[policyRuns.length - 1];
+    if (policyStop !== undefined) {
+      logger.info('Prometheus settings changed: restarting the policy controller', {});
+      stopPolicies();
+    }
+    void (previous ?? Promise.resolve()).then(() => {
+      if (leading) startPolicies();
+    });
+  };
 
   let isLeader: (() => boolean) | undefined;
   let elector: Promise<void> | undefined;
@@ -352,6 +382,7 @@ export async function runController(
   let code = 0;
   try {
     await Promise.all([configWatch.start(), capacity.start()]);
+    configReady = true;
     if (leading) startPolicies();
     if (options.once) {
       const report = await controller.tick(stopping.signal);

@@ -37,6 +37,8 @@ export interface PolicyControllerOptions {
   readonly component?: string;
   /** Called after each reconcile (exporter metrics, tests). */
   readonly onReconciled?: (record: PolicyReconcileRecord) => void;
+  /** Called when a policy is deleted (the exporter drops its series). */
+  readonly onDeleted?: (namespace: string, name: string) => void;
 }
 
 /** One reconcile, as reported to `onReconciled` and the log. */
@@ -189,6 +191,7 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       queue.delete(key);
       reconciledGeneration.delete(key);
       lastOutcomeKind.delete(key);
+      options.onDeleted?.(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
     });
     policyInformers.push(informer);
   }
@@ -398,6 +401,9 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
       nowMs,
     );
     const patch = mergePatch(policy.status ?? {}, next);
+    // Recorded before the status write, so the watch event of that write (same generation) is not taken
+    // for a spec change and does not queue a second reconcile on the same metrics.
+    reconciledGeneration.set(key, policy.metadata.generation);
     let statusWritten = false;
     if (patch !== undefined) {
       try {
@@ -419,7 +425,6 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
     }
     const events = eventsFor(policy.status, outcome);
     for (const event of events) await recordEvent(policy, event, nowMs);
-    reconciledGeneration.set(key, policy.metadata.generation);
     lastOutcomeKind.set(key, outcome.kind);
     const decision = outcome.kind === 'evaluated' ? outcome.evaluation.decision : undefined;
     logger.info('policy reconciled', {
