@@ -441,6 +441,7 @@ describe('parseConfig: good configs', () => {
     expect(service?.settings).toEqual({
       policy: 'k-siss',
       ladder: ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb', 'mig-4g.40gb', 'mig-7g.80gb'],
+      ladderDefaulted: true,
       minReplicas: 1,
       maxReplicas: 4,
       scaleUpStabilizationSeconds: 0,

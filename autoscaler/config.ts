@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   DEFAULT_CATALOG,
   DEFAULT_LADDER,
+  familyLadder,
   formatPath,
   mergeCatalog,
   zodIssuesToConfigIssues,
@@ -80,6 +81,7 @@ export const DEFAULT_IDLE_AFTER_SECONDS = 300;
 export const DEFAULT_SERVICE_SETTINGS: ServiceSettings = {
   policy: 'k-siss',
   ladder: DEFAULT_LADDER,
+  ladderDefaulted: true,
   minReplicas: 1,
   maxReplicas: DEFAULT_MAX_REPLICAS,
   scaleUpStabilizationSeconds: 0,
@@ -88,6 +90,22 @@ export const DEFAULT_SERVICE_SETTINGS: ServiceSettings = {
   dryRun: false,
   migration: DEFAULT_MIGRATION_SETTINGS,
 };
+
+/**
+ * The settings DecideScale works with for a service on `tierName`: unchanged, unless the block named no
+ * ladder (nor a min/max tier) and the tier is not on the default ladder but known to the catalog; then the
+ * tier's own family is the ladder (an original config on A100-40GB or MPS slices stays within them).
+ */
+export function effectiveSettings(
+  settings: ServiceSettings,
+  catalog: TierCatalog,
+  tierName: string,
+): ServiceSettings {
+  if (settings.ladderDefaulted !== true || settings.ladder.includes(tierName)) return settings;
+  if (settings.minTier !== undefined || settings.maxTier !== undefined) return settings;
+  const family = familyLadder(catalog, tierName);
+  return family === undefined ? settings : { ...settings, ladder: family };
+}
 
 /** The environment as a plain map (`process.env` in the shell). */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -458,6 +476,7 @@ function parseSettings(
     ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
     policy: s.policy,
     ladder,
+    ...(s.ladder === undefined ? { ladderDefaulted: true as const } : {}),
     ...(s.minTier === undefined ? {} : { minTier: s.minTier }),
     ...(s.maxTier === undefined ? {} : { maxTier: s.maxTier }),
     minReplicas: s.minReplicas,

@@ -130,7 +130,45 @@ const recs = (entries: readonly [number, string, number, boolean?][]): Recommend
     ...(idle === true ? { idle: true } : {}),
   }));
 
+const A100_40GB: CapacitySnapshot = {
+  nodes: [{ name: 'n40', free: { ...mig('1g.5gb', 7), ...mig('2g.10gb', 3), ...mig('3g.20gb', 2) } }],
+};
+const MPS_SHARES: CapacitySnapshot = {
+  nodes: [{ name: 'mps', free: { 'nvidia.com/gpu-8gb': 4, 'nvidia.com/gpu-9gb': 4 } }],
+};
+/** Settings as if the block had named the default ladder itself. */
+const EXPLICIT_DEFAULT_LADDER = { ladderDefaulted: undefined } as unknown as Partial<ServiceSettings>;
+
 const CASES: readonly Case[] = [
+  // No ladder given: a tier outside the default ladder moves within its own family.
+  {
+    name: 'no ladder, on an A100-40GB slice: pressure moves up within the 40 GB profiles',
+    observation: at('mig-1g.5gb'),
+    metrics: PRESSURE,
+    capacity: A100_40GB,
+    expected: { action: 'up', targetTier: 'mig-2g.10gb', reason: 'sloPressure' },
+  },
+  {
+    name: 'no ladder, on an A100-40GB slice: slack moves down within the 40 GB profiles',
+    observation: at('mig-2g.10gb'),
+    metrics: SLACK,
+    capacity: A100_40GB,
+    expected: { action: 'down', targetTier: 'mig-1g.5gb', reason: 'slack' },
+  },
+  {
+    name: 'no ladder, on an MPS share: the next share up',
+    observation: at('gpu-8gb'),
+    metrics: PRESSURE,
+    capacity: MPS_SHARES,
+    expected: { action: 'up', targetTier: 'gpu-9gb' },
+  },
+  {
+    name: 'a ladder named in the block is kept: a 40 GB slice is below its minimum',
+    settings: EXPLICIT_DEFAULT_LADDER,
+    observation: at('mig-1g.5gb'),
+    metrics: IN_BAND,
+    expected: { action: 'up', targetTier: 'mig-1g.10gb', reason: 'belowMinimum' },
+  },
   // The band.
   { name: 'in band holds', metrics: IN_BAND, expected: { action: 'hold', reason: 'withinBand' } },
   {

@@ -8,7 +8,7 @@ import {
   type TierCatalog,
   type TierStep,
 } from '../gpu-registry/index.js';
-import { metricThresholds, REQUEST_RATE_METRIC } from './config.js';
+import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
 import { cooldownRemainingMs } from './stabilization.js';
 import type {
   ActDecision,
@@ -565,7 +565,11 @@ function stabilizationHold(
 }
 
 /** Decides what one service should do now. Pure: same input, same output. */
-export function decideScale(input: DecideInput): DecideOutput {
+export function decideScale(given: DecideInput): DecideOutput {
+  // A block without a ladder follows its own tier's family when the tier is not on the default ladder.
+  const settings = effectiveSettings(given.config.settings, given.catalog, given.observation.tier);
+  const input: DecideInput =
+    settings === given.config.settings ? given : { ...given, config: { ...given.config, settings } };
   const { config, catalog, observation, metrics, nowMs } = input;
   const s = config.settings;
   const original = s.policy === 'ksiss-original';

@@ -43,6 +43,11 @@ export interface ServiceSettings {
   readonly policy: PolicyMode;
   /** Ordered tier names, smallest first. */
   readonly ladder: readonly string[];
+  /**
+   * Set when the block named no ladder (DEFAULT_LADDER filled in): a service running on a tier outside it
+   * then moves within its own tier's family instead (gpu-registry `familyLadder`).
+   */
+  readonly ladderDefaulted?: true;
   readonly minTier?: string;
   readonly maxTier?: string;
   readonly minReplicas: number;

@@ -1,4 +1,4 @@
-import { DEFAULT_CATALOG, DEFAULT_LADDER, mergeCatalog } from './catalog.js';
+import { DEFAULT_CATALOG, DEFAULT_LADDER, familyLadder, mergeCatalog } from './catalog.js';
 
 describe('DEFAULT_CATALOG', () => {
   it.each([
@@ -100,5 +100,24 @@ describe('mergeCatalog', () => {
     ],
   ])('rejects %s', (_name, overrides, expected) => {
     expect(mergeCatalog(DEFAULT_CATALOG, overrides).issues).toEqual(expected);
+  });
+});
+
+describe('familyLadder', () => {
+  it.each([
+    ['mig-1g.5gb', ['mig-1g.5gb', 'mig-2g.10gb', 'mig-3g.20gb', 'mig-4g.20gb', 'mig-7g.40gb']],
+    ['gpu-x2', ['gpu', 'gpu-x2', 'gpu-x4', 'gpu-x8']],
+    ['gpu.shared', ['gpu.shared']],
+  ] as const)('%s', (tier, ladder) => {
+    expect(familyLadder(DEFAULT_CATALOG, tier)).toEqual(ladder);
+  });
+  it('MPS shares form one family, smallest first, without gpu.shared', () => {
+    const ladder = familyLadder(DEFAULT_CATALOG, 'gpu-8gb') ?? [];
+    expect(ladder.slice(0, 3)).toEqual(['gpu-1gb', 'gpu-2gb', 'gpu-3gb']);
+    expect(ladder).not.toContain('gpu.shared');
+    expect(ladder[ladder.length - 1]).toBe('gpu-80gb');
+  });
+  it('an unknown tier has none', () => {
+    expect(familyLadder(DEFAULT_CATALOG, 'tpu-v5')).toBeUndefined();
   });
 });

@@ -142,6 +142,30 @@ export const DEFAULT_LADDER: readonly string[] = [
   'mig-7g.80gb',
 ];
 
+/** Tiers of one family share kind, GPU model and resource naming (digits aside): `mig-1g.5gb` and `mig-7g.40gb`. */
+function familyKey(tier: GpuTier): string {
+  return `${tier.kind}|${tier.gpuModel}|${tier.resource.replace(/\d+/g, '#')}`;
+}
+
+/**
+ * The ladder of the family `tierName` belongs to, smallest first (compute, then memory): what a service
+ * whose settings name no ladder uses when it runs on a tier outside DEFAULT_LADDER. An original K-SISS
+ * config on A100-40GB slices (`mig-1g.5gb`) then moves within the 40 GB profiles, an MPS service within
+ * the MPS shares, as the original did (one type only). Undefined for a tier the catalog does not know.
+ */
+export function familyLadder(catalog: TierCatalog, tierName: string): readonly string[] | undefined {
+  const tier = catalog.get(tierName);
+  if (tier === undefined) return undefined;
+  const key = familyKey(tier);
+  return [...catalog.values()]
+    .filter((t) => familyKey(t) === key)
+    .sort(
+      (a, b) =>
+        a.computeFraction - b.computeFraction || a.memoryGb - b.memoryGb || a.name.localeCompare(b.name),
+    )
+    .map((t) => t.name);
+}
+
 const TIER_NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 const RESOURCE_PATTERN = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 

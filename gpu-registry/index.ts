@@ -3,6 +3,7 @@ export * from './types.js';
 export {
   DEFAULT_CATALOG,
   DEFAULT_LADDER,
+  familyLadder,
   MPS_SHARE_SIZES_GB,
   editDistance,
   formatPath,
