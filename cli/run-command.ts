@@ -33,7 +33,7 @@ import type { MetricsServer } from '../exporter/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { createKnativeActuator } from '../knative/index.js';
-import type { SloCheck } from '../knative/index.js';
+import type { DefaultRequests, SloCheck } from '../knative/index.js';
 import type { MetricsSource } from '../prometheus/index.js';
 import { createSloCheck } from './slo-check.js';
 import { createLeaderElector } from '../leader/index.js';
@@ -116,6 +116,7 @@ function liveActuator(
   kubeConfig: KubeConfig,
   catalogNow: () => TierCatalog,
   sloCheck: SloCheck,
+  defaultRequests: () => DefaultRequests | undefined,
 ): ServiceActuator {
   let built: { catalog: TierCatalog; actuator: ServiceActuator } | undefined;
   const current = (): ServiceActuator => {
@@ -128,6 +129,7 @@ function liveActuator(
           clock: systemClock,
           component: 'k-siss-autoscaler',
           sloCheck,
+          defaultRequests,
         }),
       };
     }
@@ -215,6 +217,10 @@ export async function runController(
     kubeConfig,
     () => configWatch.current()?.catalog ?? DEFAULT_CATALOG,
     sloCheck,
+    () => {
+      const global = configWatch.current()?.global;
+      return global === undefined ? undefined : { cpu: global.defaultCpu, memory: global.defaultMemory };
+    },
   );
 
   const intervalMs = (): number =>

@@ -18,6 +18,7 @@ import {
   MIGRATION_ANNOTATION,
   MIN_SCALE_ANNOTATION,
   STATE_ANNOTATION,
+  type DefaultRequests,
   type KnativeRevision,
   type KnativeService,
   type PodSummary,
@@ -31,6 +32,8 @@ export interface KnativeActuatorOptions {
   readonly sloCheck?: SloCheck;
   /** Field manager and event source. */
   readonly component?: string;
+  /** CPU and memory for a re-tiered GPU container that requests none (global `defaultCpu`/`defaultMemory`). */
+  readonly defaultRequests?: () => DefaultRequests | undefined;
 }
 
 /** Builds the ObservedService the control loop decides on, from one Service and its revisions and pods. */
@@ -185,11 +188,13 @@ export function createKnativeActuator(
           };
         }
         const fromTier = service.tier === undefined ? undefined : catalog.get(service.tier);
+        const defaults = options.defaultRequests?.();
         const desired = {
           toTier,
           fromTier,
           revisionName: revisionNameFor(service.name, toTier.name, clock.now().toString(36)),
           gpuResources,
+          ...(defaults === undefined ? {} : { defaultRequests: defaults }),
         };
         const run = await runMigration(
           client,

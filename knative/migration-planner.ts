@@ -165,6 +165,7 @@ function startMigration(
     desired.toTier,
     desired.revisionName,
     desired.gpuResources,
+    desired.defaultRequests,
   );
   const message = `migrating ${name} from ${desired.fromTier?.name ?? 'unknown tier'} (${fromRevision}) to ${desired.toTier.name} (${desired.revisionName}); traffic pinned to ${fromRevision} until the new revision is Ready`;
   return {

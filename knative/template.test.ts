@@ -85,6 +85,29 @@ describe('retierTemplate', () => {
     expect(tierOfSpec(out.spec, CATALOG)?.name).toBe(to.name);
   });
 
+  it('gives a GPU container without cpu/memory requests the configured defaults, and keeps its own', () => {
+    const base = specOn('nvidia.com/mig-1g.10gb');
+    const bare = {
+      ...base,
+      containers: base.containers.map((c, i) =>
+        i === 0 ? { ...c, resources: { limits: { 'nvidia.com/mig-1g.10gb': '1' } } } : c,
+      ),
+    };
+    const defaults = { cpu: '2', memory: '20Gi' };
+    const out = retierTemplate({ spec: bare }, TIERS.mig1g, TIERS.mig2g, 'gpt2-z', GPU_RESOURCES, defaults);
+    expect(out.spec.containers[0]?.resources?.requests).toEqual({
+      cpu: '2',
+      memory: '20Gi',
+      'nvidia.com/mig-2g.20gb': '1',
+    });
+    const own = retierTemplate({ spec: base }, TIERS.mig1g, TIERS.mig2g, 'gpt2-z', GPU_RESOURCES, defaults);
+    expect(own.spec.containers[0]?.resources?.requests).toEqual({
+      cpu: '1',
+      memory: '10Gi',
+      'nvidia.com/mig-2g.20gb': '1',
+    });
+  });
+
   it('finds the GPU container wherever it is (not containers[0])', () => {
     const base = specOn('nvidia.com/mig-1g.10gb');
     const spec = { ...base, containers: [base.containers[1] ?? {}, base.containers[0] ?? {}] };

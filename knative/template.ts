@@ -2,6 +2,7 @@ import type { GpuTier, TierCatalog } from '../gpu-registry/index.js';
 import {
   MPS_THREAD_PERCENTAGE_ENV,
   type Container,
+  type DefaultRequests,
   type EnvVar,
   type RevisionSpec,
   type RevisionTemplate,
@@ -80,12 +81,22 @@ export function retierTemplate(
   to: GpuTier,
   revisionName: string,
   gpuResources: readonly string[],
+  defaultRequests?: DefaultRequests,
 ): RevisionTemplate {
   const index = gpuContainerIndex(template.spec, gpuResources);
   const containers = template.spec.containers.map((container, i) => {
     if (i !== index) return container;
     const units = String(to.unitsPerPod);
-    const requests = { ...withoutKeys(container.resources?.requests, gpuResources), [to.resource]: units };
+    const own = container.resources?.requests;
+    // A container that requests no CPU or memory gets the configured defaults, so the scheduler places
+    // the new revision's pods with a real footprint (a request the user set is never changed).
+    const filled = {
+      ...(defaultRequests !== undefined && own?.['cpu'] === undefined ? { cpu: defaultRequests.cpu } : {}),
+      ...(defaultRequests !== undefined && own?.['memory'] === undefined
+        ? { memory: defaultRequests.memory }
+        : {}),
+    };
+    const requests = { ...filled, ...withoutKeys(own, gpuResources), [to.resource]: units };
     const limits = { ...withoutKeys(container.resources?.limits, gpuResources), [to.resource]: units };
     const env = retierEnv(container.env, from, to);
     const next: Container = { ...container, resources: { ...container.resources, requests, limits } };

@@ -167,6 +167,14 @@ export interface DesiredTier {
   readonly revisionName: string;
   /** Extended resources of every catalog tier (removed from the GPU container before the new one is set). */
   readonly gpuResources: readonly string[];
+  /** CPU and memory requested by the GPU container when it requests none (`DEFAULT_CPU`, `DEFAULT_MEMORY`). */
+  readonly defaultRequests?: DefaultRequests;
+}
+
+/** Requests given to a re-tiered GPU container that has none of its own. */
+export interface DefaultRequests {
+  readonly cpu: string;
+  readonly memory: string;
 }
 
 /** Extra verdicts the shell feeds in (the planner stays pure). */
