@@ -74,9 +74,13 @@ function fromRun(run: MigrationRun): ActuationResult {
     case 'idle':
       return { outcome: 'done', reason: last.reason, message: last.message };
     case 'refused': {
-      const configLike = ['invalidRevisionName', 'alreadyOnTier', 'tierBackoff', 'serviceNotFound'].includes(
-        last.reason,
-      );
+      const configLike = [
+        'invalidRevisionName',
+        'alreadyOnTier',
+        'tierBackoff',
+        'serviceNotFound',
+        'userTraffic',
+      ].includes(last.reason);
       return {
         outcome: 'failed',
         reason: last.reason,

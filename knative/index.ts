@@ -18,6 +18,7 @@ export { planMigration } from './migration-planner.js';
 export { gpuContainerIndex, retierTemplate, revisionNameFor, tierOfSpec } from './template.js';
 export {
   followsLatestRevision,
+  trafficRewriteProblem,
   isRevisionReady,
   normalizeTrafficSteps,
   percentByRevision,

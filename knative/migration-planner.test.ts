@@ -222,6 +222,44 @@ const cases: Case[] = [
     expect: { kind: 'patchService', reason: 'migrationStarted', nextPhase: 'creating' },
   },
   {
+    name: 'start refused: a tagged traffic entry would be lost',
+    observed: {
+      ...steady(),
+      service: {
+        ...steady().service,
+        spec: {
+          ...steady().service.spec,
+          traffic: [
+            { latestRevision: true, percent: 100 },
+            { revisionName: OLD, percent: 0, tag: 'stable' },
+          ],
+        },
+      },
+    },
+    desired,
+    nowMs: T0,
+    expect: { kind: 'refused', reason: 'userTraffic' },
+  },
+  {
+    name: 'start refused: a user split over two revisions',
+    observed: {
+      ...steady(),
+      service: {
+        ...steady().service,
+        spec: {
+          ...steady().service.spec,
+          traffic: [
+            { revisionName: OLD, percent: 90 },
+            { latestRevision: true, percent: 10 },
+          ],
+        },
+      },
+    },
+    desired,
+    nowMs: T0,
+    expect: { kind: 'refused', reason: 'userTraffic' },
+  },
+  {
     name: 'start refused: already on tier',
     observed: steady(),
     desired: { ...desired, toTier: TIERS.mig1g },

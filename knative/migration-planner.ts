@@ -16,6 +16,7 @@ import {
   readyCondition,
   servingRevisionName,
   splitTraffic,
+  trafficRewriteProblem,
 } from './traffic.js';
 import {
   MAX_SCALE_ANNOTATION,
@@ -113,6 +114,14 @@ function startMigration(
       kind: 'refused',
       reason: 'tierBackoff',
       message: `tier ${desired.toTier.name} failed recently; unavailable for ${Math.ceil((backoffUntilMs - nowMs) / 1000)} s more`,
+    };
+  }
+  const trafficProblem = trafficRewriteProblem(service.spec.traffic);
+  if (trafficProblem !== undefined) {
+    return {
+      kind: 'refused',
+      reason: 'userTraffic',
+      message: `${name}: ${trafficProblem}, which a tier migration would have to rewrite; not migrating (remove them, or add the service to the ignore list)`,
     };
   }
   if (fromRevision === undefined || !isRevisionReady(findRevision(observed, fromRevision))) {

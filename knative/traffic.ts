@@ -78,6 +78,19 @@ export function followsLatestRevision(traffic: readonly TrafficTarget[] | undefi
   return traffic === undefined || traffic.length === 0 || traffic.some((t) => t.latestRevision === true);
 }
 
+/**
+ * Why a migration may not rewrite this `spec.traffic`, or undefined when it may: a migration pins traffic
+ * to one revision and at its end restores one entry (`latestRevision` or the new revision), so tags and
+ * splits the user set would be lost. Allowed: no block, or one untagged entry with all the traffic.
+ */
+export function trafficRewriteProblem(traffic: readonly TrafficTarget[] | undefined): string | undefined {
+  if (traffic === undefined || traffic.length === 0) return undefined;
+  const tagged = traffic.filter((t) => t.tag !== undefined).map((t) => t.tag);
+  if (tagged.length > 0) return `spec.traffic has tags (${tagged.join(', ')})`;
+  if (traffic.length > 1) return `spec.traffic splits traffic over ${traffic.length} entries`;
+  return undefined;
+}
+
 /** Whether a traffic block sends exactly 100% to one revision, by name. */
 export function isPinnedTo(traffic: readonly TrafficTarget[] | undefined, revisionName: string): boolean {
   const byRevision = percentByRevision(traffic);
