@@ -123,14 +123,22 @@ describe('k-siss run (child process)', () => {
   });
 });
 
-describe('k-siss run started before its ConfigMap exists', () => {
+describe('k-siss run started with an unusable ConfigMap', () => {
   let namespace = '';
   let child: ChildProcess;
   const lines: LogLine[] = [];
   const find = (message: string): LogLine | undefined => lines.find((line) => line.message === message);
 
   beforeAll(async () => {
-    namespace = await createTestNamespace('run-late-cm');
+    namespace = await createTestNamespace('run-bad-cm');
+    // An invalid `_global` makes the whole document unusable: with no last good config, nothing runs.
+    await kubeClients().core.createNamespacedConfigMap({
+      namespace,
+      body: {
+        metadata: { name: 'autoscaler-config' },
+        data: { _global: 'intervalSeconds: -1\n', gpt2: block },
+      },
+    });
     child = startRun(namespace, lines);
   });
 
@@ -139,12 +147,15 @@ describe('k-siss run started before its ConfigMap exists', () => {
     await deleteNamespace(namespace);
   });
 
-  test('the policy controller starts once a usable ConfigMap appears, without a restart', async () => {
+  test('the policy controller starts once the ConfigMap is fixed, without a restart', async () => {
     await eventually('controller starting', async () => find('k-siss controller starting'), 120_000);
-    // No config, so no Prometheus URL: the policy controller waits.
     await new Promise((r) => setTimeout(r, 3000));
     expect(find('policy controller started')).toBeUndefined();
-    await kubeClients().core.createNamespacedConfigMap({ namespace, body: configMap({ gpt2: block }) });
+    await kubeClients().core.replaceNamespacedConfigMap({
+      namespace,
+      name: 'autoscaler-config',
+      body: configMap({ gpt2: block }),
+    });
     const started = await eventually('policy controller started', async () =>
       find('policy controller started'),
     );
