@@ -14,6 +14,7 @@ import type {
   AutoscalerConfig,
   Decision,
   GlobalSettings,
+  HoldReason,
   MetricSpec,
   ObservedService,
   ServiceActuator,
@@ -72,6 +73,20 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
   }
   return queries;
 }
+
+/** The Event of each hold reason: Warnings where the service may be worse off than it should be. */
+export const HOLD_EVENTS: Readonly<
+  Record<HoldReason, { readonly type: 'Normal' | 'Warning'; readonly reason: string }>
+> = {
+  withinBand: { type: 'Normal', reason: 'WithinBand' },
+  noData: { type: 'Warning', reason: 'NoData' },
+  noCapacity: { type: 'Warning', reason: 'NoCapacity' },
+  cooldown: { type: 'Normal', reason: 'Cooldown' },
+  stabilizing: { type: 'Normal', reason: 'Stabilizing' },
+  migrationInFlight: { type: 'Normal', reason: 'MigrationInFlight' },
+  atLimit: { type: 'Warning', reason: 'AtLimit' },
+  dryRun: { type: 'Normal', reason: 'DryRun' },
+};
 
 export type SkipReason = 'ignored' | 'noConfig' | 'unknownTier';
 
@@ -558,25 +573,16 @@ export function createController(deps: ControllerDeps): Controller {
           text,
         );
       }
-    } else if (
-      decision.action === 'hold' &&
-      (decision.reason === 'noCapacity' || decision.reason === 'dryRun')
-    ) {
-      // Once per change of what would be done, not every tick (the message carries this tick's values).
+    } else if (decision.action === 'hold') {
+      // Every hold is an Event, once per change of reason (and of what would be done), not every tick;
+      // the message carries the values of the tick that changed it.
       const would = planned.output.wouldAct;
       const signature = `${decision.reason}/${would === undefined ? '' : describeAction(would)}`;
-      const dryRun = decision.reason === 'dryRun';
-      await eventOnChange(
-        service,
-        'hold',
-        signature,
-        dryRun ? 'Normal' : 'Warning',
-        dryRun ? 'DryRun' : 'NoCapacity',
-        decision.message,
-      );
-    } else {
-      lastEvent.delete(`${plan.key}#hold`);
+      const event = HOLD_EVENTS[decision.reason];
+      await eventOnChange(service, 'hold', signature, event.type, event.reason, decision.message);
     }
+    // After an action the next hold is news again.
+    if (decision.action !== 'hold') lastEvent.delete(`${plan.key}#hold`);
     const state = nextState(
       service.state,
       {
