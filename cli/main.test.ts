@@ -94,6 +94,7 @@ describe('k-siss validate', () => {
       ].join('\n'),
     ],
     ['an unreadable file', () => join(dir, 'missing.yaml'), 2, ''],
+    ['a file that is not YAML is an invalid config', () => file('broken.yaml', 'a: [\n'), 1, ''],
   ] as const)('%s', (_name, path, code, stdout) => {
     const result = kSiss(['validate', path()]);
     expect(result.code).toBe(code);

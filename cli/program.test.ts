@@ -63,7 +63,7 @@ describe('k-siss commands', () => {
     [
       'validate: a YAML list is neither a ConfigMap nor a data map',
       ['validate', 'list.yaml'],
-      2,
+      1,
       '',
       'list.yaml: not a ConfigMap manifest nor a data map (a YAML object of key: value)\n',
     ],

@@ -52,8 +52,9 @@ function loadConfigData(io: CliIo, file: string): Record<string, string> {
   }
   const data = configDataFromText(text);
   if (!data.ok) {
+    // Read but not a config (not YAML, not a map of strings): an invalid config, as for `validate`.
     io.stderr(data.errors.map((e) => `${file}: ${e}\n`).join(''));
-    throw new ExitWith(EXIT.usage);
+    throw new ExitWith(EXIT.invalid);
   }
   return data.value;
 }
