@@ -9,7 +9,7 @@ import {
   type TierStep,
 } from '../gpu-registry/index.js';
 import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
-import { cooldownRemainingMs } from './stabilization.js';
+import { cooldownRemainingMs, runEnds, windowExtreme } from './stabilization.js';
 import type {
   ActDecision,
   ActReason,
@@ -526,22 +526,25 @@ function stabilizationHold(
   const currentCapacity = providedCapacity(catalog, current.tierName, current.replicas);
   const capacityOf = (rec: Recommendation): ProvidedCapacity =>
     providedCapacity(catalog, rec.tier, rec.replicas);
-  // Before the history begins (a new service, or one whose state was lost) the service is taken to have
-  // recommended its current configuration: an unobserved window never lets an action through early.
-  const windowCapacities = (windowSeconds: number): ProvidedCapacity[] => {
+  // The windows are the shared HPA rule (stabilization.ts `windowExtreme`, also behind the policy path),
+  // here over the capacity each recommendation provides. Before the history begins (a new service, or one
+  // whose state was lost) the service is taken to have recommended its current configuration, as the HPA
+  // seeds a new autoscaler: an unobserved window never lets an action through early.
+  const extreme = (windowSeconds: number, pick: 'lowest' | 'highest'): ProvidedCapacity => {
     const history = sortedHistory(observation.recommendations);
     const covered = history[0] !== undefined && history[0].atMs <= nowMs - windowSeconds * 1000;
-    return [
-      ...recommendationsInWindow(history, nowMs, windowSeconds).map(capacityOf),
-      capacityOf(target),
-      ...(covered ? [] : [currentCapacity]),
+    const points = [
+      ...runEnds(
+        history.map((rec) => ({ atMs: rec.atMs, value: capacityOf(rec) })),
+        nowMs,
+      ),
+      ...(covered ? [] : [{ atMs: nowMs, value: currentCapacity }]),
     ];
+    return windowExtreme(points, nowMs, windowSeconds, capacityOf(target), pick, compareCapacity);
   };
   if (action === 'up' || action === 'out') {
     if (s.scaleUpStabilizationSeconds <= 0) return undefined;
-    const lowest = windowCapacities(s.scaleUpStabilizationSeconds).reduce((a, b) =>
-      compareCapacity(a, b) <= 0 ? a : b,
-    );
+    const lowest = extreme(s.scaleUpStabilizationSeconds, 'lowest');
     if (compareCapacity(lowest, currentCapacity) > 0) return undefined;
     return holdRaw(
       current,
@@ -551,9 +554,7 @@ function stabilizationHold(
   }
   if (action === 'down' || action === 'in') {
     if (s.scaleDownStabilizationSeconds <= 0) return undefined;
-    const highest = windowCapacities(s.scaleDownStabilizationSeconds).reduce((a, b) =>
-      compareCapacity(a, b) >= 0 ? a : b,
-    );
+    const highest = extreme(s.scaleDownStabilizationSeconds, 'highest');
     if (compareCapacity(highest, currentCapacity) < 0) return undefined;
     return holdRaw(
       current,

@@ -37,7 +37,14 @@ export {
   signalOf,
 } from './decide-scale.js';
 export type { BandState, DecideOutput, MetricSignal, ProvidedCapacity, SignalState } from './decide-scale.js';
-export { applyScalingPolicies, cooldownRemainingMs, stabilizeReplicas } from './stabilization.js';
+export {
+  applyScalingPolicies,
+  cooldownRemainingMs,
+  runEnds,
+  stabilizeReplicas,
+  windowExtreme,
+  type TimedValue,
+} from './stabilization.js';
 export type {
   PastScaleAction,
   ReplicaRecommendation,

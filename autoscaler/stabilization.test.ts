@@ -1,7 +1,9 @@
 import {
   applyScalingPolicies,
   cooldownRemainingMs,
+  runEnds,
   stabilizeReplicas,
+  windowExtreme,
   type ReplicaScalingPolicy,
 } from './stabilization.js';
 
@@ -154,5 +156,36 @@ describe('cooldownRemainingMs', () => {
     ['after it', NOW - 90 * S, 60, 0],
   ] as const)('%s', (_name, last, seconds, expected) => {
     expect(cooldownRemainingMs(last, NOW, seconds)).toBe(expected);
+  });
+});
+
+describe('the shared window rule (runEnds, windowExtreme)', () => {
+  const byNumber = (a: number, b: number): number => a - b;
+  it('a run-length history counts each run at its end, the last at now', () => {
+    expect(
+      runEnds(
+        [
+          { atMs: NOW - 400_000, value: 6 },
+          { atMs: NOW - 350_000, value: 4 },
+        ],
+        NOW,
+      ),
+    ).toEqual([
+      { atMs: NOW - 350_000, value: 6 },
+      { atMs: NOW, value: 4 },
+    ]);
+  });
+  it.each([
+    ['lowest of the up window, desired included', 60, 'lowest', 5, 3],
+    ['highest of the down window, desired included', 300, 'highest', 1, 9],
+    ['points at or before the cutoff do not count', 100, 'highest', 1, 4],
+  ] as const)('%s', (_name, windowSeconds, pick, desired, want) => {
+    const points = [
+      { atMs: NOW - 200_000, value: 6 },
+      { atMs: NOW - 100_000, value: 9 },
+      { atMs: NOW - 30_000, value: 3 },
+      { atMs: NOW - 10_000, value: 4 },
+    ];
+    expect(windowExtreme(points, NOW, windowSeconds, desired, pick, byNumber)).toBe(want);
   });
 });

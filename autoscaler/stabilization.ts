@@ -17,6 +17,45 @@ export interface StabilizationWindows {
   readonly scaleDownWindowSeconds: number;
 }
 
+/** A value recommended at a time: a replica count (policies) or a capacity (Knative services). */
+export interface TimedValue<T> {
+  readonly atMs: number;
+  readonly value: T;
+}
+
+/**
+ * A run-length history (each entry holds from its `atMs` until the next one, the last until now) as the
+ * points the windows judge: each run counts as seen at its end. Both decision paths store their history
+ * this way (a new entry only when the recommendation changes), so an unchanged one writes nothing.
+ */
+export function runEnds<T>(runs: readonly TimedValue<T>[], nowMs: number): TimedValue<T>[] {
+  const sorted = [...runs].sort((a, b) => a.atMs - b.atMs);
+  return sorted.map((run, index) => ({ atMs: sorted[index + 1]?.atMs ?? nowMs, value: run.value }));
+}
+
+/**
+ * The HPA window rule, for any ordered value: the lowest (scale-up window) or highest (scale-down window)
+ * of `desired` and every point strictly newer than `now - window`. The one implementation of the windows
+ * behind both the Knative decision (`decideScale`, over capacities) and the policy path (replica counts).
+ */
+export function windowExtreme<T>(
+  points: readonly TimedValue<T>[],
+  nowMs: number,
+  windowSeconds: number,
+  desired: T,
+  pick: 'lowest' | 'highest',
+  compare: (a: T, b: T) => number,
+): T {
+  const cutoffMs = nowMs - windowSeconds * 1000;
+  let extreme = desired;
+  for (const point of points) {
+    if (point.atMs <= cutoffMs) continue;
+    const c = compare(point.value, extreme);
+    if (pick === 'lowest' ? c < 0 : c > 0) extreme = point.value;
+  }
+  return extreme;
+}
+
 /**
  * HPA stabilization: the result may rise no higher than the lowest recommendation of the scale-up window and
  * fall no lower than the highest recommendation of the scale-down window (both include `desired`). A
@@ -28,14 +67,10 @@ export function stabilizeReplicas(
   desired: number,
   windows: StabilizationWindows,
 ): number {
-  const upCutoffMs = nowMs - windows.scaleUpWindowSeconds * 1000;
-  const downCutoffMs = nowMs - windows.scaleDownWindowSeconds * 1000;
-  let upLimit = desired;
-  let downLimit = desired;
-  for (const rec of history) {
-    if (rec.atMs > upCutoffMs) upLimit = Math.min(upLimit, rec.replicas);
-    if (rec.atMs > downCutoffMs) downLimit = Math.max(downLimit, rec.replicas);
-  }
+  const points = history.map((rec) => ({ atMs: rec.atMs, value: rec.replicas }));
+  const byCount = (a: number, b: number): number => a - b;
+  const upLimit = windowExtreme(points, nowMs, windows.scaleUpWindowSeconds, desired, 'lowest', byCount);
+  const downLimit = windowExtreme(points, nowMs, windows.scaleDownWindowSeconds, desired, 'highest', byCount);
   let result = windows.currentReplicas;
   if (result < upLimit) result = upLimit;
   if (result > downLimit) result = downLimit;

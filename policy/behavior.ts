@@ -1,4 +1,9 @@
-import { applyScalingPolicies, cooldownRemainingMs, stabilizeReplicas } from '../autoscaler/index.js';
+import {
+  applyScalingPolicies,
+  cooldownRemainingMs,
+  runEnds,
+  stabilizeReplicas,
+} from '../autoscaler/index.js';
 import type { ScalingPolicy, ScalingRules, StoredRecommendation, StoredScaleEvent } from './types.js';
 
 // The windows, rate policies and cooldown are the autoscaler's (the same decision core as the Knative
@@ -53,10 +58,10 @@ export function stabilize(
   scaleUpWindowSeconds: number,
   scaleDownWindowSeconds: number,
 ): number {
-  const points = history.map((run, index) => {
-    const next = history[index + 1];
-    return { atMs: next === undefined ? nowMs : Date.parse(next.time), replicas: run.replicas };
-  });
+  const points = runEnds(
+    history.map((run) => ({ atMs: Date.parse(run.time), value: run.replicas })),
+    nowMs,
+  ).map((p) => ({ atMs: p.atMs, replicas: p.value }));
   const latest = points[points.length - 1];
   const desired = latest === undefined ? currentReplicas : latest.replicas;
   return stabilizeReplicas(points.slice(0, -1), nowMs, desired, {
