@@ -4,6 +4,7 @@ import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '.
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
 import { DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRIC } from './config.js';
+import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
 import type { Logger } from './logger.js';
@@ -78,14 +79,14 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
 export const HOLD_EVENTS: Readonly<
   Record<HoldReason, { readonly type: 'Normal' | 'Warning'; readonly reason: string }>
 > = {
-  withinBand: { type: 'Normal', reason: 'WithinBand' },
-  noData: { type: 'Warning', reason: 'NoData' },
-  noCapacity: { type: 'Warning', reason: 'NoCapacity' },
-  cooldown: { type: 'Normal', reason: 'Cooldown' },
-  stabilizing: { type: 'Normal', reason: 'Stabilizing' },
-  migrationInFlight: { type: 'Normal', reason: 'MigrationInFlight' },
-  atLimit: { type: 'Warning', reason: 'AtLimit' },
-  dryRun: { type: 'Normal', reason: 'DryRun' },
+  withinBand: { type: 'Normal', reason: HOLD_REASON_NAMES.withinBand },
+  noData: { type: 'Warning', reason: HOLD_REASON_NAMES.noData },
+  noCapacity: { type: 'Warning', reason: HOLD_REASON_NAMES.noCapacity },
+  cooldown: { type: 'Normal', reason: HOLD_REASON_NAMES.cooldown },
+  stabilizing: { type: 'Normal', reason: HOLD_REASON_NAMES.stabilizing },
+  migrationInFlight: { type: 'Normal', reason: HOLD_REASON_NAMES.migrationInFlight },
+  atLimit: { type: 'Warning', reason: HOLD_REASON_NAMES.atLimit },
+  dryRun: { type: 'Normal', reason: HOLD_REASON_NAMES.dryRun },
 };
 
 export type SkipReason = 'ignored' | 'noConfig' | 'unknownTier';

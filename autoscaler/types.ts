@@ -147,6 +147,21 @@ export type HoldReason =
   | 'atLimit' // pressure/slack but already at max/min tier and replicas
   | 'dryRun'; // the decision is computed and reported but not carried out (message says which)
 
+/**
+ * The Kubernetes-style name of each hold reason (Events; the policy path's condition reasons), kept in the
+ * core so that both decision paths say `Cooldown`, `Stabilizing` and `AtLimit` the same way.
+ */
+export const HOLD_REASON_NAMES = {
+  withinBand: 'WithinBand',
+  noData: 'NoData',
+  noCapacity: 'NoCapacity',
+  cooldown: 'Cooldown',
+  stabilizing: 'Stabilizing',
+  migrationInFlight: 'MigrationInFlight',
+  atLimit: 'AtLimit',
+  dryRun: 'DryRun',
+} as const satisfies Record<HoldReason, string>;
+
 /** Why DecideScale acted. */
 export type ActReason = 'sloPressure' | 'slack' | 'idle' | 'belowMinimum' | 'aboveMaximum';
 

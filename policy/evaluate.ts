@@ -1,3 +1,4 @@
+import { HOLD_REASON_NAMES } from '../autoscaler/index.js';
 import {
   cooldownRemaining,
   formatTime,
@@ -36,10 +37,11 @@ export type ScaleReason =
 export type HoldReason =
   | 'WithinTolerance' // the combined ratio is inside [1 - tolerance, 1 + tolerance]
   | 'MetricsUnavailable' // no metric usable, or some missing and the rest do not say "up"
-  | 'Cooldown' // the last scaling action is less than cooldownPeriod ago
-  | 'Stabilizing' // the stabilization window still holds a recommendation at the current count
+  // The reasons both paths share are the core's names (autoscaler HOLD_REASON_NAMES):
+  | typeof HOLD_REASON_NAMES.cooldown // the last scaling action is less than cooldownPeriod ago
+  | typeof HOLD_REASON_NAMES.stabilizing // the window still holds a recommendation at the current count
+  | typeof HOLD_REASON_NAMES.atLimit // wants more (fewer) but already at maxReplicas (minReplicas)
   | 'ScalingDisabled' // selectPolicy Disabled for this direction
-  | 'AtLimit' // wants more (fewer) but already at maxReplicas (minReplicas)
   | 'RateLimited' // the scaleUp/scaleDown policies allow no change in their periods now
   | 'FallbackActive' // metrics failing for failureThreshold reads; fallback replicas already in place
   | 'InvalidWeights'; // WeightedRatio, but no enabled metric has a weight above 0
@@ -312,7 +314,7 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
   // The cooldown is the coarsest block: reported before the rate policies when both hold.
   if (wanted !== current && !limited.disabled && cooldownMs > 0) {
     return hold(
-      'Cooldown',
+      HOLD_REASON_NAMES.cooldown,
       `${summary} wants ${wanted} replicas, but the last scaling was less than cooldownPeriod ${spec.cooldownPeriodSeconds} s ago (${Math.ceil(cooldownMs / 1000)} s left)`,
       desired,
       history,
@@ -331,7 +333,7 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
     if (stabilized === current) {
       const window = raw > current ? spec.scaleUp : spec.scaleDown;
       return hold(
-        'Stabilizing',
+        HOLD_REASON_NAMES.stabilizing,
         `${summary} recommends ${raw}, but the ${window.stabilizationWindowSeconds} s ${raw > current ? 'scale-up' : 'scale-down'} window holds ${current}`,
         desired,
         history,
@@ -355,7 +357,12 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
     }
     const bound =
       stabilized > current ? `maxReplicas ${spec.maxReplicas}` : `minReplicas ${spec.minReplicas}`;
-    return hold('AtLimit', `${summary} recommends ${stabilized}, but already at ${bound}`, desired, history);
+    return hold(
+      HOLD_REASON_NAMES.atLimit,
+      `${summary} recommends ${stabilized}, but already at ${bound}`,
+      desired,
+      history,
+    );
   }
 
   const direction = desired > current ? 'MetricsAboveTarget' : 'MetricsBelowTarget';
