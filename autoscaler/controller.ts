@@ -75,19 +75,8 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
   return queries;
 }
 
-/** The Event of each hold reason: Warnings where the service may be worse off than it should be. */
-export const HOLD_EVENTS: Readonly<
-  Record<HoldReason, { readonly type: 'Normal' | 'Warning'; readonly reason: string }>
-> = {
-  withinBand: { type: 'Normal', reason: HOLD_REASON_NAMES.withinBand },
-  noData: { type: 'Warning', reason: HOLD_REASON_NAMES.noData },
-  noCapacity: { type: 'Warning', reason: HOLD_REASON_NAMES.noCapacity },
-  cooldown: { type: 'Normal', reason: HOLD_REASON_NAMES.cooldown },
-  stabilizing: { type: 'Normal', reason: HOLD_REASON_NAMES.stabilizing },
-  migrationInFlight: { type: 'Normal', reason: HOLD_REASON_NAMES.migrationInFlight },
-  atLimit: { type: 'Warning', reason: HOLD_REASON_NAMES.atLimit },
-  dryRun: { type: 'Normal', reason: HOLD_REASON_NAMES.dryRun },
-};
+/** Holds whose Event is a Warning: the service may be worse off than it should be. */
+const WARNING_HOLDS: ReadonlySet<HoldReason> = new Set<HoldReason>(['noData', 'noCapacity', 'atLimit']);
 
 export type SkipReason = 'ignored' | 'noConfig' | 'unknownTier';
 
@@ -579,8 +568,14 @@ export function createController(deps: ControllerDeps): Controller {
       // the message carries the values of the tick that changed it.
       const would = planned.output.wouldAct;
       const signature = `${decision.reason}/${would === undefined ? '' : describeAction(would)}`;
-      const event = HOLD_EVENTS[decision.reason];
-      await eventOnChange(service, 'hold', signature, event.type, event.reason, decision.message);
+      await eventOnChange(
+        service,
+        'hold',
+        signature,
+        WARNING_HOLDS.has(decision.reason) ? 'Warning' : 'Normal',
+        HOLD_REASON_NAMES[decision.reason],
+        decision.message,
+      );
     }
     // After an action the next hold is news again.
     if (decision.action !== 'hold') lastEvent.delete(`${plan.key}#hold`);

@@ -21,6 +21,7 @@ import {
   type SimulationSummary,
 } from '../simulator/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
+import { SERIES_EVERY_MS } from '../simulator/simulate.js';
 import { HELD_OUT_TRACES, syntheticFileName, syntheticTraceText } from './synthetic-traces.js';
 
 const TRACES_DIR = defaultTracesDir();
@@ -28,8 +29,7 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SEED = 1;
 const AIM_ATTAINMENT = 0.99;
 const AIM_ORACLE_RATIO = 1.15;
-/** Spacing of a run's series points (simulator/simulate.ts). */
-const SERIES_STEP_S = 15;
+const SERIES_STEP_S = SERIES_EVERY_MS / 1000;
 
 interface TraceOutcome {
   readonly trace: string;

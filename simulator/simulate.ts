@@ -69,7 +69,8 @@ export interface SimulationResult {
 export const OSCILLATION_WINDOW_MS = 5 * 60_000;
 
 const GRID_MS = 1000;
-const SERIES_EVERY_MS = 15_000;
+/** Spacing of a run's series points. */
+export const SERIES_EVERY_MS = 15_000;
 
 /** Replays a trace through one policy on the simulated cluster. Deterministic for a seed. */
 export function simulate(options: SimulationOptions): SimulationResult {
