@@ -14,6 +14,20 @@ writeFileSync(
   ).join('\n'),
 );
 
+const defaultConfigText = readFileSync(
+  new URL('../simulator/k-siss-sim-config.yaml', import.meta.url),
+  'utf8',
+);
+const smallTierConfig = join(dir, 'small-tier.yaml');
+writeFileSync(
+  smallTierConfig,
+  defaultConfigText.replace('ladder: [mig-1g.10gb, mig-2g.20gb,', 'ladder: [mig-1g.5gb, mig-2g.20gb,'),
+);
+const copiedConfig = join(dir, 'copy.yaml');
+writeFileSync(copiedConfig, defaultConfigText);
+const hugeModel = join(dir, 'huge.json');
+writeFileSync(hugeModel, JSON.stringify({ name: 'huge', parameters: 140e9 }));
+
 async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -70,6 +84,16 @@ describe('k-siss simulate', () => {
       args: ['--trace', join(dir, 'nope.csv')],
       message: `cannot read ${join(dir, 'nope.csv')}`,
     },
+    {
+      name: 'a ladder tier too small for the model',
+      args: ['--trace', traceFile, '--policy', 'k-siss', '--config', smallTierConfig],
+      message: `--config ${smallTierConfig}: the model llama-3.1-8b-fp8 cannot run on every tier: llm.settings.ladder[0] = "mig-1g.5gb": tier mig-1g.5gb (5 GB)`,
+    },
+    {
+      name: 'a model too big for a whole GPU',
+      args: ['--trace', traceFile, '--policy', 'hpa', '--model', hugeModel],
+      message: `with --model ${hugeModel}: the model huge cannot run on every tier: whole GPU tier = "gpu": tier gpu (80 GB): huge needs`,
+    },
   ];
   it.each(bad)('rejects $name with exit 2, naming the flag and value', async ({ args, message }) => {
     const r = await run(args);
@@ -107,6 +131,21 @@ describe('k-siss simulate', () => {
       expect(existsSync(join(report, file))).toBe(true);
     }
     expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('fills the SLO placeholders of a --config file, so a copy of the default config runs', async () => {
+    const r = await run([
+      '--trace',
+      traceFile,
+      '--policy',
+      'k-siss',
+      '--config',
+      copiedConfig,
+      '--format',
+      'json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   it('formats a table with one row per policy', () => {

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { parseModel, type LlmModel } from '../service-model/index.js';
+import { DEFAULT_MODEL, parseModel, type LlmModel } from '../service-model/index.js';
 import {
   DEFAULT_KSISS_CONFIG_URL,
   DEFAULT_SLO,
   POLICY_NAMES,
+  modelFitProblems,
   parseKsissSimConfig,
   parseTopology,
   readTraceFile,
@@ -150,11 +151,17 @@ async function simulateAction(raw: RawOptions): Promise<void> {
     configText,
     raw.config === undefined ? 'default k-siss config' : `--config ${raw.config}`,
     slo,
-    {
-      fillSlo: raw.config === undefined,
-    },
+    { fillSlo: true },
   );
   if (!ksiss.ok) throw new UsageError(ksiss.message);
+  const unfit = modelFitProblems(ksiss.value, model ?? DEFAULT_MODEL, policies);
+  if (unfit.length > 0) {
+    const source = raw.config === undefined ? 'default k-siss config' : `--config ${raw.config}`;
+    const modelName = (model ?? DEFAULT_MODEL).name;
+    throw new UsageError(
+      `${source}${raw.model === undefined ? '' : ` with --model ${raw.model}`}: the model ${modelName} cannot run on every tier: ${unfit.join('; ')} (remove such tiers from the ladder, or simulate a smaller model)`,
+    );
+  }
   const trace = await readTraceFile(raw.trace);
   if (!trace.ok) throw new UsageError(`--trace ${raw.trace}: ${trace.message}`);
 
@@ -164,7 +171,8 @@ async function simulateAction(raw: RawOptions): Promise<void> {
         Presets.shades_classic,
       )
     : undefined;
-  bar?.start(policies.length * 100, 0, { policy: policies[0] ?? '' });
+  // The oracle's window search runs first (every policy starts right-sized from it): one share of the bar.
+  bar?.start((policies.length + 1) * 100, 0, { policy: 'oracle search' });
   const results = runPolicies({
     trace: trace.trace,
     policies,
@@ -173,10 +181,11 @@ async function simulateAction(raw: RawOptions): Promise<void> {
     ksiss: ksiss.value,
     ...(model === undefined ? {} : { model }),
     ...(topology === undefined ? {} : { topology }),
+    onSearchProgress: (fraction) => bar?.update(Math.round(fraction * 100), { policy: 'oracle search' }),
     onProgress: (policy, fraction) =>
-      bar?.update(policies.indexOf(policy) * 100 + Math.round(fraction * 100), { policy }),
+      bar?.update((policies.indexOf(policy) + 1) * 100 + Math.round(fraction * 100), { policy }),
   });
-  bar?.update(policies.length * 100);
+  bar?.update((policies.length + 1) * 100);
   bar?.stop();
   const summaries = results.map((r) => r.summary);
   process.stdout.write(
@@ -212,10 +221,16 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option('--trace <file>', 'trace file (format detected)')
     .option('--policy <name>', `policy, comma-separated list, or all (${POLICY_NAMES.join(', ')})`, 'all')
-    .option('--config <file>', 'k-siss ConfigMap (default: simulator/k-siss-sim-config.yaml)')
+    .option(
+      '--config <file>',
+      'k-siss ConfigMap (default: simulator/k-siss-sim-config.yaml); ${TPOT_SLO_S} and ${QUEUE_SLO_S} in it are filled from the SLOs',
+    )
     .option('--model <file>', 'LLM model overrides (JSON/YAML; see service-model/MODEL.md)')
     .option('--topology <file>', 'simulated cluster nodes (local-cluster topology.yaml shape)')
-    .option('--slo-ttft-ms <n>', `TTFT target base, ms (default ${DEFAULT_SLO.ttftMs})`)
+    .option(
+      '--slo-ttft-ms <n>',
+      `TTFT target base, ms (default ${DEFAULT_SLO.ttftMs}); the target is this plus --slo-ttft-per-token-ms x prompt tokens`,
+    )
     .option(
       '--slo-ttft-per-token-ms <n>',
       `TTFT allowance per prompt token, ms (default ${DEFAULT_SLO.ttftPerPromptTokenMs})`,

@@ -1,5 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CompletedRequest, ReplicaSnapshot } from '../service-model/index.js';
+import {
+  VLLM_TPOT_BUCKETS_S,
+  VLLM_TTFT_BUCKETS_S,
+  type CompletedRequest,
+  type ReplicaSnapshot,
+} from '../service-model/index.js';
 
 /** Who a pod is, for the labels real exporters put on their series. */
 export interface PodIdentity {
@@ -12,8 +17,9 @@ export interface PodIdentity {
 }
 
 const E2E_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128];
-const TTFT_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40];
-const TPOT_BUCKETS_S = [0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1];
+// The same buckets as vLLM and as the simulator's Prometheus, so a p99 reads the same in both.
+const TTFT_BUCKETS_S = [...VLLM_TTFT_BUCKETS_S];
+const TPOT_BUCKETS_S = [...VLLM_TPOT_BUCKETS_S];
 
 /**
  * The series one emulated inference pod exports, in the shapes real servers use: vLLM (`vllm:*`),
@@ -192,8 +198,9 @@ export class PodMetrics {
       this.success.inc({ ...this.vllmLabels, finished_reason: 'stop' });
       this.promptTokens.inc(this.vllmLabels, c.request.promptTokens);
       this.generationTokens.inc(this.vllmLabels, c.request.outputTokens);
-      const tpotS = (c.request.outputTokens > 1 ? c.tpotMs : c.ttftMs) / 1000;
-      this.tpot.observe(this.vllmLabels, tpotS);
+      // A one-token request has no time between tokens: vLLM observes nothing for it, nor does the
+      // simulator's TPOT series (simulator/observations.ts), so both read the same p99.
+      if (c.request.outputTokens > 1) this.tpot.observe(this.vllmLabels, c.tpotMs / 1000);
       this.tgiTimePerToken.observe(e2eS / Math.max(1, c.request.outputTokens));
       this.tgiDuration.observe(e2eS);
       this.genericDuration.observe(e2eS);

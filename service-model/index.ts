@@ -32,3 +32,4 @@ export {
 } from './replica-engine.js';
 export { maxArrivalRatePerS, steadyState, type SteadyLoad, type SteadyState } from './steady-state.js';
 export { seededRandom } from './seeded-random.js';
+export { VLLM_TPOT_BUCKETS_S, VLLM_TTFT_BUCKETS_S } from './vllm-buckets.js';

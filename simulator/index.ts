@@ -42,7 +42,7 @@ export {
 } from './policies.js';
 export type { MigrationStyle, PolicyAction, ServiceView, SimPolicy } from './policy.js';
 export { renderReport, type RenderedReport, type ReportChart } from './report.js';
-export { DEFAULT_SCRAPE_INTERVAL_MS, runPolicies, type RunRequest } from './run.js';
+export { DEFAULT_SCRAPE_INTERVAL_MS, modelFitProblems, runPolicies, type RunRequest } from './run.js';
 export {
   OSCILLATION_WINDOW_MS,
   countOscillations,

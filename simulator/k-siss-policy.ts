@@ -1,7 +1,7 @@
 import {
   REQUEST_RATE_METRIC,
   decideScale,
-  recordRecommendation,
+  nextState,
   type Decision,
   type MetricValues,
   type PersistedServiceState,
@@ -26,8 +26,7 @@ export function unknownSimulatedMetrics(config: ServiceConfig): string[] {
 /**
  * The k-siss policy under simulation: the core's `decideScale` on every tick, fed with the simulated
  * Prometheus values (metric `name` selects the series) and the simulated free capacity; the history is
- * kept with the core's `recordRecommendation`, the cooldown stamped when an action started (as the
- * control loop's `nextState` does).
+ * kept, and the cooldown stamped when an action started, by the control loop's own `nextState`.
  */
 export function ksissPolicy(
   config: ServiceConfig,
@@ -94,23 +93,17 @@ export function ksissPolicy(
       }
     },
     acted(view, _action, started) {
-      const recommendations =
-        lastRecommendation === undefined
-          ? state.recommendations
-          : recordRecommendation(state.recommendations, lastRecommendation, settings);
-      const startedAction =
-        started && lastDecision !== undefined && lastDecision.action !== 'hold'
-          ? lastDecision.action
-          : undefined;
-      state = {
-        recommendations,
-        ...(startedAction !== undefined
-          ? { lastAction: startedAction, lastActionAtMs: view.nowMs }
-          : {
-              ...(state.lastAction === undefined ? {} : { lastAction: state.lastAction }),
-              ...(state.lastActionAtMs === undefined ? {} : { lastActionAtMs: state.lastActionAtMs }),
-            }),
-      };
+      state = nextState(
+        state,
+        {
+          ...(lastRecommendation === undefined ? {} : { recommendation: lastRecommendation }),
+          ...(started && lastDecision !== undefined && lastDecision.action !== 'hold'
+            ? { startedAction: lastDecision.action }
+            : {}),
+        },
+        settings,
+        view.nowMs,
+      );
     },
   };
 }

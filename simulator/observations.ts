@@ -4,16 +4,12 @@
  * the minute before that scrape. Quantiles go through histogram buckets and linear interpolation, as
  * `histogram_quantile` does; an empty window gives NaN (0/0), as PromQL does.
  */
+import { VLLM_TPOT_BUCKETS_S, VLLM_TTFT_BUCKETS_S } from '../service-model/index.js';
 
-/** vLLM's `time_per_output_token_seconds` buckets. */
-export const TPOT_BUCKETS_S = [
-  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
-];
-/** vLLM's `time_to_first_token_seconds` buckets (also used for queue time). */
-export const TTFT_BUCKETS_S = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640,
-  2560,
-];
+/** vLLM's `time_per_output_token_seconds` buckets (shared with the emulated pods). */
+export const TPOT_BUCKETS_S = VLLM_TPOT_BUCKETS_S;
+/** vLLM's `time_to_first_token_seconds` buckets (also used for queue time; shared with the emulated pods). */
+export const TTFT_BUCKETS_S = VLLM_TTFT_BUCKETS_S;
 
 /** `histogram_quantile(q, ...)` over `values` bucketed by `bounds` (upper bounds, +Inf implied). */
 export function histogramQuantile(q: number, values: readonly number[], bounds: readonly number[]): number {

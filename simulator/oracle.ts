@@ -123,13 +123,25 @@ export interface WindowRequirement {
 
 /**
  * Offline search over the trace, window by window: for each tier the fewest replicas whose replay of the
- * window (on fresh replicas after a warm-up) meets the target. What it ignores: pod start-up and revision
- * readiness delays, the overlap of old and new pods during a change (billing switches at the window edge),
- * and the requests still in flight at a window's end (they finish on the old pods, unbilled).
+ * window (on fresh replicas after a warm-up) meets the target, scored over the requests some tier can run.
+ * What it ignores: pod start-up and revision readiness delays, the overlap of old and new pods during a
+ * change (billing switches at the window edge), and the requests still in flight at a window's end (they
+ * finish on the old pods, unbilled). simulator/README.md ("The oracle") lists every simplification.
  */
-export function windowRequirements(options: OracleOptions): WindowRequirement[] {
+export function windowRequirements(
+  options: OracleOptions,
+  onProgress?: (fraction: number) => void,
+): WindowRequirement[] {
   const choices = tierChoices(options);
-  const requests = options.trace.requests;
+  // A request no candidate tier can ever run (longer than the model's context, or than the largest KV
+  // cache) fails under every provision: it is left out of the scoring, or the search would buy capacity
+  // to make up for requests that capacity cannot serve, and the oracle would stop being a lower bound.
+  const kvLimit = Math.max(0, ...choices.map((c) => c.perf.kvCapacityTokens));
+  const servable = (r: InferenceRequest): boolean => {
+    const total = r.promptTokens + r.outputTokens;
+    return total <= options.model.maxContextTokens && total <= kvLimit;
+  };
+  const requests = options.trace.requests.filter(servable);
   const windows: WindowRequirement[] = [];
   const lastHint: Record<string, number> = {};
   for (let startMs = 0, i = 0, w = 0; startMs <= options.trace.durationMs; startMs += options.windowMs) {
@@ -188,6 +200,7 @@ export function windowRequirements(options: OracleOptions): WindowRequirement[] 
       replicasByTier[c.tier.name] = hi;
     }
     windows.push({ startMs, requests: scored.length, replicasByTier, bestAttainment });
+    onProgress?.(Math.min(1, endMs / Math.max(1, options.trace.durationMs)));
     i = j;
   }
   return windows;

@@ -108,8 +108,8 @@ export class PolicyFactory {
   constructor(private readonly setup: PolicySetup) {}
 
   /** The oracle's per-window requirements (computed on first use). */
-  requirements(): readonly WindowRequirement[] {
-    this.windows ??= windowRequirements(oracleOptionsOf(this.setup));
+  requirements(onProgress?: (fraction: number) => void): readonly WindowRequirement[] {
+    this.windows ??= windowRequirements(oracleOptionsOf(this.setup), onProgress);
     return this.windows;
   }
 

@@ -1,8 +1,8 @@
 import type { TierCatalog } from '../gpu-registry/index.js';
-import { DEFAULT_MODEL, type LlmModel } from '../service-model/index.js';
+import { DEFAULT_MODEL, tierPerformance, type LlmModel } from '../service-model/index.js';
 import { DEFAULT_TIMINGS, type PlatformTimings } from './cluster.js';
 import type { KsissSimConfig } from './k-siss-config.js';
-import { PolicyFactory, type PolicyName } from './policies.js';
+import { PolicyFactory, WHOLE_GPU_TIER, type PolicyName } from './policies.js';
 import { simulate, type SimulationResult } from './simulate.js';
 import type { SloTargets } from './slo.js';
 import { DEFAULT_SIM_TOPOLOGY, type SimTopology } from './topology.js';
@@ -22,8 +22,10 @@ export interface RunRequest {
   readonly topology?: SimTopology;
   readonly timings?: PlatformTimings;
   readonly scrapeIntervalMs?: number;
-  /** Progress of one policy's replay, 0..1 (the oracle's offline search reports 0 while it runs). */
+  /** Progress of one policy's replay, 0..1. */
   readonly onProgress?: (policy: PolicyName, fraction: number) => void;
+  /** Progress of the oracle's offline window search, 0..1: it runs first, once, for every policy's start. */
+  readonly onSearchProgress?: (fraction: number) => void;
 }
 
 /** Runs every requested policy on the trace; results in the order asked. */
@@ -33,6 +35,7 @@ export function runPolicies(request: RunRequest): SimulationResult[] {
   const topology = request.topology ?? DEFAULT_SIM_TOPOLOGY;
   const setup = { trace: request.trace, catalog, model, topology, slo: request.slo, ksiss: request.ksiss };
   const factory = new PolicyFactory(setup);
+  if (request.policies.length > 0) factory.requirements(request.onSearchProgress);
   return request.policies.map((name) => {
     request.onProgress?.(name, 0);
     const policy = factory.build(name);
@@ -47,4 +50,41 @@ export function runPolicies(request: RunRequest): SimulationResult[] {
         : { onProgress: (f: number) => request.onProgress?.(name, f) }),
     });
   });
+}
+
+/** Policies that run on the k-siss ladder; the others (replica-only baselines) run whole GPUs. */
+const LADDER_POLICIES: ReadonlySet<PolicyName> = new Set([
+  'k-siss',
+  'ksiss-original',
+  'oracle',
+  'static-peak',
+]);
+
+/**
+ * Every tier the requested policies would run that cannot hold the model (weights plus some KV cache), as
+ * `field = value: why` lines: `settings.ladder[i]` for the k-siss ladder, `whole GPU tier` for the
+ * replica-only baselines. Empty when the run can start.
+ */
+export function modelFitProblems(
+  ksiss: KsissSimConfig,
+  model: LlmModel,
+  policies: readonly PolicyName[],
+): string[] {
+  const problems: string[] = [];
+  const check = (field: string, tierName: string): void => {
+    const tier = ksiss.catalog.get(tierName);
+    if (tier === undefined) {
+      problems.push(`${field} = ${JSON.stringify(tierName)}: not in the tier catalog`);
+      return;
+    }
+    const fit = tierPerformance(tier, model);
+    if (!fit.ok) problems.push(`${field} = ${JSON.stringify(tierName)}: ${fit.message}`);
+  };
+  if (policies.some((p) => LADDER_POLICIES.has(p))) {
+    ksiss.config.settings.ladder.forEach((tier, i) =>
+      check(`${ksiss.config.service}.settings.ladder[${i}]`, tier),
+    );
+  }
+  if (policies.some((p) => !LADDER_POLICIES.has(p))) check('whole GPU tier', WHOLE_GPU_TIER);
+  return problems;
 }

@@ -134,11 +134,17 @@ export function simulate(options: SimulationOptions): SimulationResult {
     });
     const controlTick = g > 0 && g % policy.tickMs === 0;
     // A migration in flight is carried forward by the knative planner: k-siss resumes it on its control
-    // loop's ticks (as `k-siss run` does); the Go original's loop and the oracle's idealisation wait on it.
+    // loop's ticks and decides nothing else on that tick (as `k-siss run`'s planServices does); the Go
+    // original's loop and the oracle's idealisation wait on it.
+    const resumedThisTick = cluster.migrationInFlight && controlTick && policy.migrationStyle === 'planned';
     if (cluster.migrationInFlight && (controlTick || policy.migrationStyle !== 'planned')) {
       cluster.resumeMigration(g);
     }
-    if (controlTick && !(policy.migrationStyle === 'original' && cluster.migrationInFlight)) {
+    if (
+      controlTick &&
+      !resumedThisTick &&
+      !(policy.migrationStyle === 'original' && cluster.migrationInFlight)
+    ) {
       const view = viewOf(cluster, observations, g);
       const action = policy.decide(view);
       const started = carryOut(cluster, action, g);

@@ -60,7 +60,24 @@ describe('parseTrace', () => {
     {
       name: 'Azure: a bad timestamp',
       text: 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.1,1,1\nyesterday,2,2',
-      message: 'az line 3: TIMESTAMP = "yesterday": must be a time like 2023-11-16 18:15:46.6805900',
+      message:
+        'az line 3: TIMESTAMP = "yesterday": must be a real date and time like 2023-11-16 18:15:46.6805900',
+    },
+    {
+      name: 'Azure: a date that does not exist',
+      text: 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-02-28 23:59:59.0,1,1\n2023-02-31 00:00:00.0,2,2',
+      message: 'az line 3: TIMESTAMP = "2023-02-31 00:00:00.0": must be a real date and time',
+    },
+    {
+      name: 'Azure: a span of months (a typo in a date)',
+      text: 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-02-01 10:00:00.0,1,1\n2023-10-01 10:00:01.0,2,2\n2023-02-01 10:00:02.0,3,3',
+      message:
+        'az line 3: TIMESTAMP = "2023-10-01 10:00:01.0": is 242.0 days after the trace\'s first request; the simulator replays at most 7 days',
+    },
+    {
+      name: 'Mooncake: a span of months',
+      text: '{"timestamp": 0, "input_length": 1, "output_length": 1}\n{"timestamp": 20000000000, "input_length": 1, "output_length": 1}',
+      message: 'az line 2: timestamp = 20000000000: is 231.5 days after',
     },
     {
       name: 'Azure: a non-numeric token count',

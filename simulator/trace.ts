@@ -69,6 +69,8 @@ function parseWallClockMs(raw: string): number | undefined {
     return undefined;
   }
   const base = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
+  // Date.UTC rolls an impossible date over (2023-02-31 is 2023-03-03): refuse it instead.
+  if (new Date(base).getUTCDate() !== day) return undefined;
   return base + (frac === undefined ? 0 : Number(`0.${frac}`) * 1000);
 }
 
@@ -83,7 +85,7 @@ function parseAzure(
     prompt: header.indexOf('ContextTokens'),
     output: header.indexOf('GeneratedTokens'),
   };
-  const rows: { atMs: number; prompt: number; output: number }[] = [];
+  const rows: { atMs: number; prompt: number; output: number; lineNo: number }[] = [];
   for (let i = headerIndex + 1; i < lines.length; i += 1) {
     const raw = (lines[i] as string).trim();
     if (raw === '') continue;
@@ -101,7 +103,13 @@ function parseAzure(
     const time = cells[col.time] as string;
     const atMs = parseWallClockMs(time);
     if (atMs === undefined)
-      return lineError(name, lineNo, 'TIMESTAMP', time, 'must be a time like 2023-11-16 18:15:46.6805900');
+      return lineError(
+        name,
+        lineNo,
+        'TIMESTAMP',
+        time,
+        'must be a real date and time like 2023-11-16 18:15:46.6805900',
+      );
     const promptRaw = cells[col.prompt] as string;
     const prompt = wholeNumber(promptRaw);
     if (prompt === undefined)
@@ -110,7 +118,7 @@ function parseAzure(
     const output = wholeNumber(outputRaw);
     if (output === undefined)
       return lineError(name, lineNo, 'GeneratedTokens', outputRaw, 'must be a whole number >= 0');
-    rows.push({ atMs, prompt, output });
+    rows.push({ atMs, prompt, output, lineNo });
   }
   if (rows.length === 0)
     return { ok: false, reason: 'emptyTrace', message: `${name}: no requests after the header` };
@@ -119,12 +127,14 @@ function parseAzure(
   return finish(
     name,
     'azure-csv',
-    rows.map((r) => ({ offsetMs: r.atMs - startMs, prompt: r.prompt, output: r.output })),
+    rows.map((r) => ({ offsetMs: r.atMs - startMs, prompt: r.prompt, output: r.output, lineNo: r.lineNo })),
+    'TIMESTAMP',
+    (r) => cellsTime(lines, r.lineNo, col.time),
   );
 }
 
 function parseMooncake(lines: readonly string[], name: string): TraceParseResult {
-  const rows: { offsetMs: number; prompt: number; output: number }[] = [];
+  const rows: Row[] = [];
   for (let i = 0; i < lines.length; i += 1) {
     const raw = (lines[i] as string).trim();
     if (raw === '') continue;
@@ -151,17 +161,44 @@ function parseMooncake(lines: readonly string[], name: string): TraceParseResult
     if (typeof output !== 'number' || !Number.isInteger(output) || output < 0) {
       return lineError(name, lineNo, 'output_length', output, 'must be a whole number >= 0');
     }
-    rows.push({ offsetMs: ts, prompt: input, output });
+    rows.push({ offsetMs: ts, prompt: input, output, lineNo });
   }
   if (rows.length === 0) return { ok: false, reason: 'emptyTrace', message: `${name}: no requests` };
-  return finish(name, 'mooncake-jsonl', rows);
+  return finish(name, 'mooncake-jsonl', rows, 'timestamp', (r) => r.offsetMs);
+}
+
+/** The span the simulator replays at most: it keeps per-second series, so a longer span is a typo. */
+export const MAX_TRACE_SPAN_MS = 7 * 24 * 3_600_000;
+
+interface Row {
+  readonly offsetMs: number;
+  readonly prompt: number;
+  readonly output: number;
+  readonly lineNo: number;
+}
+
+function cellsTime(lines: readonly string[], lineNo: number, column: number): string {
+  return ((lines[lineNo - 1] ?? '').split(',')[column] ?? '').trim();
 }
 
 function finish(
   name: string,
   format: TraceFormat,
-  rows: readonly { offsetMs: number; prompt: number; output: number }[],
+  rows: readonly Row[],
+  timeField: string,
+  timeValue: (row: Row) => unknown,
 ): TraceParseResult {
+  const latest = rows.reduce((max, r) => (r.offsetMs > max.offsetMs ? r : max));
+  if (latest.offsetMs > MAX_TRACE_SPAN_MS) {
+    const days = (latest.offsetMs / 86_400_000).toFixed(1);
+    return lineError(
+      name,
+      latest.lineNo,
+      timeField,
+      timeValue(latest),
+      `is ${days} days after the trace's first request; the simulator replays at most ${MAX_TRACE_SPAN_MS / 86_400_000} days (split the trace)`,
+    );
+  }
   // Stable sort: the files are sorted, but nothing here should depend on it.
   const sorted = rows.map((r, i) => ({ ...r, i })).sort((a, b) => a.offsetMs - b.offsetMs || a.i - b.i);
   const requests: InferenceRequest[] = sorted.map((r, id) => ({
