@@ -196,4 +196,26 @@ export const HELD_OUT_TRACES: readonly SyntheticTraceSpec[] = [
     outputTokens: { median: 350, sigma: 0.6, maxTokens: 4_000 },
     seed: 14,
   },
+  {
+    // A busy service across several whole GPUs: one cycle 20 -> 60 -> 20 req/s of chat requests. Tests
+    // scaling out and in beyond one GPU, where the replica-only baselines have to act too.
+    name: 'held-out-heavy-diurnal-azure',
+    format: 'azure-csv',
+    durationS: 40 * 60,
+    rate: { kind: 'diurnal', lowPerS: 20, highPerS: 60 },
+    promptTokens: { median: 1_000, sigma: 0.8, maxTokens: 16_000 },
+    outputTokens: { median: 200, sigma: 0.7, maxTokens: 2_000 },
+    seed: 15,
+  },
+  {
+    // A steep ramp: 5 -> 60 -> 5 req/s in 30 minutes (12x in a quarter of an hour, as after a launch).
+    // Tests how fast a policy adds capacity when one step at a time is not enough.
+    name: 'held-out-steep-ramp-azure',
+    format: 'azure-csv',
+    durationS: 30 * 60,
+    rate: { kind: 'diurnal', lowPerS: 5, highPerS: 60 },
+    promptTokens: { median: 1_000, sigma: 0.8, maxTokens: 16_000 },
+    outputTokens: { median: 200, sigma: 0.7, maxTokens: 2_000 },
+    seed: 16,
+  },
 ];
