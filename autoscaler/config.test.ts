@@ -324,6 +324,24 @@ const BAD_CASES: readonly BadCase[] = [
     usable: true,
   },
   {
+    name: 'load growth without a query',
+    data: { gpt2: withSettings('{loadGrowth: {maxStepFactor: 2}}') },
+    lines: ['gpt2.settings.loadGrowth.query = (missing): required'],
+    usable: true,
+  },
+  {
+    name: 'load growth step factor below 1',
+    data: { gpt2: withSettings('{loadGrowth: {query: "g", maxStepFactor: 0.5}}') },
+    lines: ['gpt2.settings.loadGrowth.maxStepFactor = 0.5: must be >= 1'],
+    usable: true,
+  },
+  {
+    name: 'misspelt load growth field',
+    data: { gpt2: withSettings('{loadGrowth: {query: "g", maxStep: 2}}') },
+    lines: ['gpt2.settings.loadGrowth.maxStep = 2: unknown field (known: query, maxStepFactor)'],
+    usable: true,
+  },
+  {
     name: 'service namespace not watched',
     data: { gpt2: withSettings('{namespace: other}') },
     lines: ['gpt2.settings.namespace = "other": is not watched (namespaces: default)'],

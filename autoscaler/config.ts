@@ -46,6 +46,9 @@ export const RESERVED_KEYS = ['_global', '_tiers'] as const;
 export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'podRegex'] as const;
 /** The name under which the shell passes the idle policy's request rate among the metric values. */
 export const REQUEST_RATE_METRIC = '__requestRate';
+/** The name under which the shell passes the load-growth factor (`settings.loadGrowth`) among the values. */
+export const LOAD_GROWTH_METRIC = '__loadGrowth';
+export const DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR = 2;
 
 export const DEFAULT_PROMETHEUS_URL =
   'http://prometheus-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090';
@@ -212,6 +215,13 @@ const idleSchema = z.strictObject({
   afterSeconds: nonNegativeNumber().default(DEFAULT_IDLE_AFTER_SECONDS),
 });
 
+const loadGrowthSchema = z.strictObject({
+  query: nonEmptyString(),
+  maxStepFactor: positiveNumber()
+    .min(1, { error: 'must be >= 1' })
+    .default(DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR),
+});
+
 const settingsSchema = z.strictObject({
   namespace: dnsLabel().optional(),
   policy: z.enum(POLICIES, { error: `must be one of ${POLICIES.join(', ')}` }).default('k-siss'),
@@ -227,6 +237,7 @@ const settingsSchema = z.strictObject({
   scaleDownStabilizationSeconds: nonNegativeNumber().default(300),
   cooldownSeconds: nonNegativeNumber().default(60),
   idle: idleSchema.optional(),
+  loadGrowth: loadGrowthSchema.optional(),
   dryRun: z.boolean({ error: 'must be true or false' }).default(false),
   migration: migrationSchema.prefault({}),
 });
@@ -256,12 +267,14 @@ const METRIC_FIELDS = fieldsOf(metricSchema);
 const SETTINGS_FIELDS = fieldsOf(settingsSchema);
 const MIGRATION_FIELDS = fieldsOf(migrationSchema);
 const IDLE_FIELDS = fieldsOf(idleSchema);
+const LOAD_GROWTH_FIELDS = fieldsOf(loadGrowthSchema);
 const SERVICE_OBJECT_FIELDS = fieldsOf(serviceObjectSchema);
 const GLOBAL_FIELDS = fieldsOf(globalSchema);
 
 const settingsFields = (path: readonly PropertyKey[]): readonly string[] => {
   if (path[0] === 'migration') return MIGRATION_FIELDS;
   if (path[0] === 'idle') return IDLE_FIELDS;
+  if (path[0] === 'loadGrowth') return LOAD_GROWTH_FIELDS;
   return SETTINGS_FIELDS;
 };
 
@@ -462,6 +475,7 @@ function parseSettings(
   }
   if (s.idle !== undefined)
     checkQuery(key, field('idle', 'requestRateQuery'), s.idle.requestRateQuery, issues);
+  if (s.loadGrowth !== undefined) checkQuery(key, field('loadGrowth', 'query'), s.loadGrowth.query, issues);
   if (s.namespace !== undefined && !global.namespaces.includes(s.namespace)) {
     issues.push({
       key,
@@ -485,6 +499,7 @@ function parseSettings(
     scaleDownStabilizationSeconds: s.scaleDownStabilizationSeconds,
     cooldownSeconds: s.cooldownSeconds,
     ...(idle === undefined ? {} : { idle }),
+    ...(s.loadGrowth === undefined ? {} : { loadGrowth: s.loadGrowth }),
     dryRun: s.dryRun,
     migration: s.migration,
   };

@@ -141,6 +141,11 @@ describe('queriesOf', () => {
       want: ['latency', '__requestRate'],
     },
     {
+      name: 'load growth adds its factor',
+      settings: "    loadGrowth: {query: 'g'}\n",
+      want: ['latency', '__loadGrowth'],
+    },
+    {
       name: 'the original policy has no idle step',
       settings:
         "    policy: ksiss-original\n    idle: {requestRateQuery: 'sum(rate(r[1m]))', afterSeconds: 60}\n",

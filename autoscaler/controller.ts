@@ -3,7 +3,7 @@ import { claim } from '../gpu-registry/index.js';
 import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '../prometheus/index.js';
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
-import { DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRIC } from './config.js';
+import { DEFAULT_SERVICE_SETTINGS, isIgnored, LOAD_GROWTH_METRIC, REQUEST_RATE_METRIC } from './config.js';
 import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
@@ -58,7 +58,10 @@ export function configFor(config: AutoscalerConfig, service: ObservedService): S
   return config.global.namespaces.includes(service.namespace) ? block : undefined;
 }
 
-/** The queries of a service: its metric blocks, plus the idle policy's request rate (summed over pods). */
+/**
+ * The queries of a service: its metric blocks, plus the idle policy's request rate (summed over pods) and
+ * the load-growth factor.
+ */
 export function queriesOf(config: ServiceConfig): NamedQuery[] {
   const queries: NamedQuery[] = config.metrics.map((metric) => ({
     name: metric.name,
@@ -71,6 +74,9 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
       query: config.settings.idle.requestRateQuery,
       aggregate: 'sum',
     });
+  }
+  if (config.settings.loadGrowth !== undefined && config.settings.policy !== 'ksiss-original') {
+    queries.push({ name: LOAD_GROWTH_METRIC, query: config.settings.loadGrowth.query, aggregate: 'max' });
   }
   return queries;
 }

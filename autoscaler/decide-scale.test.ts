@@ -657,6 +657,72 @@ const CASES: readonly Case[] = [
     metrics: { __requestRate: 0, ...PRESSURE },
     expected: { action: 'up' },
   },
+  // Load growth: a single step that adds less than the sustained growth is replaced by a jump.
+  {
+    name: 'growing load: the single step (3g -> 4g, x1.14) is too small for x1.8; the tier jump ties with 4 replicas and wins',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    metrics: { ...PRESSURE, __loadGrowth: 1.8 },
+    expected: {
+      action: 'up',
+      targetTier: 'mig-7g.80gb',
+      reason: 'sloPressure',
+      message:
+        'sloPressure: latency = 2 > 1.5; the load grew 1.80x in 2 minutes, more than one step adds: up from mig-3g.40gb to mig-7g.80gb (serving capacity x 2.00)',
+    },
+    recommendation: { tier: 'mig-7g.80gb', replicas: 2 },
+  },
+  {
+    name: 'growing load with no room for the larger tiers: a replica jump instead',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    capacity: { nodes: [{ name: 'n1', free: { ...mig('3g.40gb', 2), ...mig('4g.40gb', 2) } }] },
+    metrics: { ...PRESSURE, __loadGrowth: 1.8 },
+    expected: { action: 'out', targetReplicas: 4, reason: 'sloPressure' },
+    recommendation: { tier: 'mig-3g.40gb', replicas: 4 },
+  },
+  {
+    name: 'growth the single step covers: the single step',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    metrics: { ...PRESSURE, __loadGrowth: 1.1 },
+    expected: { action: 'up', targetTier: 'mig-4g.40gb' },
+  },
+  {
+    name: 'no sustained growth (1) or no data: the single step',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    metrics: { ...PRESSURE, __loadGrowth: Number.NaN },
+    expected: { action: 'up', targetTier: 'mig-4g.40gb' },
+  },
+  {
+    name: 'growth is capped at maxStepFactor (an infinite growth from a silent minute included)',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-2g.20gb', 1),
+    metrics: { ...PRESSURE, __loadGrowth: Number.POSITIVE_INFINITY },
+    expected: { action: 'up', targetTier: 'mig-4g.40gb' },
+  },
+  {
+    name: 'at the top of the ladder a growth of 3 scales out by 3x (maxStepFactor 4)',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 4 } },
+    observation: at('mig-7g.80gb', 1),
+    metrics: { ...PRESSURE, __loadGrowth: 3 },
+    expected: { action: 'out', targetReplicas: 3 },
+  },
+  {
+    name: 'growth alone is no pressure',
+    settings: { loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    metrics: { ...IN_BAND, __loadGrowth: 1.8 },
+    expected: { action: 'hold', reason: 'withinBand' },
+  },
+  {
+    name: 'the original policy ignores the load growth',
+    settings: { policy: 'ksiss-original', loadGrowth: { query: 'g', maxStepFactor: 2 } },
+    observation: at('mig-3g.40gb', 2),
+    metrics: { ...PRESSURE, __loadGrowth: 1.8 },
+    expected: { action: 'up', targetTier: 'mig-4g.40gb' },
+  },
   // The original's rule, without its defects.
   {
     name: 'ksiss-original: pressure moves one tier up, never out, ignoring cooldown',

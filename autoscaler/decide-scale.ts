@@ -8,7 +8,7 @@ import {
   type TierCatalog,
   type TierStep,
 } from '../gpu-registry/index.js';
-import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
+import { effectiveSettings, LOAD_GROWTH_METRIC, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
 import { cooldownRemainingMs, runEnds, windowExtreme } from './stabilization.js';
 import type {
   ActDecision,
@@ -330,6 +330,14 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
       : pick === 'up'
         ? ` (cost per added capacity: up ${ratioText(upRatio)} <= out ${ratioText(outRatio)})`
         : ` (cost per added capacity: out ${ratioText(outRatio)} < up ${ratioText(upRatio)})`;
+  const singleAfter =
+    pick === 'up' && up.found
+      ? servingCapacity(up.tier) * current.replicas
+      : pick === 'out'
+        ? servingCapacity(tier) * (current.replicas + 1)
+        : servingCapacity(tier) * current.replicas;
+  const jump = growthStep(input, current, tier, singleAfter, why);
+  if (jump !== undefined) return jump;
   if (pick === 'up' && up.found) {
     return upDown(
       'up',
@@ -354,6 +362,63 @@ function scaleUpOrOut(input: DecideInput, current: Current, why: string, withRep
     : `already at maxReplicas ${s.maxReplicas}`;
   const reason: HoldReason = !up.found && up.reason === 'atLimit' && !outAllowed ? 'atLimit' : 'noCapacity';
   return holdRaw(current, reason, `${why}, but ${up.found ? '' : `${up.message}; `}${outWhy}`);
+}
+
+/**
+ * Under a sustained load growth (`settings.loadGrowth`): when the single step of `scaleUpOrOut` leaves less
+ * serving capacity than `current x growth` (growth capped at `maxStepFactor`), the step that keeps up
+ * instead: the smallest larger tier reaching that capacity with the same replicas, or the replica count of
+ * the current tier that does (at most maxReplicas), whichever costs less (relativeCost x replicas; a tie
+ * goes to the tier, as in `scaleUpOrOut`). Undefined when the growth is unknown, not above 1, small enough
+ * for the single step, or no jump is possible.
+ */
+function growthStep(
+  input: DecideInput,
+  current: Current,
+  tier: GpuTier,
+  singleAfter: number,
+  why: string,
+): Raw | undefined {
+  const { catalog, config, capacity } = input;
+  const s = config.settings;
+  if (s.loadGrowth === undefined || s.policy === 'ksiss-original') return undefined;
+  const growth = input.metrics[LOAD_GROWTH_METRIC];
+  if (growth === undefined || Number.isNaN(growth) || growth <= 1) return undefined;
+  const now = servingCapacity(tier) * current.replicas;
+  const target = now * Math.min(growth, s.loadGrowth.maxStepFactor);
+  if (singleAfter >= target - EPSILON) return undefined;
+  let upTier: GpuTier | undefined;
+  for (let from = current.tierName; upTier === undefined;) {
+    const step = nextTierUp(catalog, s, from, stepOptions(input, current.replicas));
+    if (!step.found) break;
+    if (servingCapacity(step.tier) * current.replicas >= target - EPSILON) upTier = step.tier;
+    from = step.tier.name;
+  }
+  const wanted = Math.min(s.maxReplicas, Math.ceil(target / servingCapacity(tier) - EPSILON));
+  const outReplicas =
+    wanted > current.replicas && hasUnitsFor(capacity, tier, wanted - current.replicas) ? wanted : undefined;
+  const upCost = upTier === undefined ? Number.POSITIVE_INFINITY : upTier.relativeCost * current.replicas;
+  const outCost = outReplicas === undefined ? Number.POSITIVE_INFINITY : tier.relativeCost * outReplicas;
+  const grew = `${why}; the load grew ${ratioText(growth)}x in 2 minutes, more than one step adds`;
+  if (upTier !== undefined && upCost <= outCost + EPSILON) {
+    return upDown(
+      'up',
+      upTier,
+      current,
+      'sloPressure',
+      `${grew}: up from ${current.tierName} to ${upTier.name} (serving capacity x ${ratioText(servingCapacity(upTier) / servingCapacity(tier))})`,
+    );
+  }
+  if (outReplicas !== undefined) {
+    return outIn(
+      'out',
+      outReplicas,
+      current,
+      'sloPressure',
+      `${grew}: out from ${current.replicas} to ${outReplicas} replicas of ${current.tierName}`,
+    );
+  }
+  return undefined;
 }
 
 /**

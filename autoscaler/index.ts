@@ -10,6 +10,7 @@ export {
   effectiveSettings,
   KNOWN_PLACEHOLDERS,
   REQUEST_RATE_METRIC,
+  LOAD_GROWTH_METRIC,
   RESERVED_KEYS,
   formatIssue,
   formatValue,

@@ -27,6 +27,19 @@ export interface IdlePolicy {
   readonly afterSeconds: number;
 }
 
+/**
+ * Step sizing under a growing load. The query returns how many times the load grew over the last two
+ * minutes when that growth is sustained (each of the two minutes significantly above the one before), else
+ * 1 (or no data). Under SLO pressure, when the next single step adds less capacity than `current x growth`,
+ * DecideScale jumps instead: the cheapest tier (same replicas) or replica count (same tier) that reaches it,
+ * at most `maxStepFactor` times the current serving capacity.
+ */
+export interface LoadGrowthPolicy {
+  /** PromQL returning the sustained growth factor (>= 1), or 1; same placeholders as metric queries. */
+  readonly query: string;
+  readonly maxStepFactor: number;
+}
+
 /** How a tier migration is carried out on Knative. */
 export interface MigrationSettings {
   readonly readyTimeoutSeconds: number;
@@ -56,6 +69,7 @@ export interface ServiceSettings {
   readonly scaleDownStabilizationSeconds: number;
   readonly cooldownSeconds: number;
   readonly idle?: IdlePolicy;
+  readonly loadGrowth?: LoadGrowthPolicy;
   readonly dryRun: boolean;
   readonly migration: MigrationSettings;
 }

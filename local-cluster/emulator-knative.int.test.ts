@@ -11,6 +11,7 @@ import {
   setLoad,
 } from '../test/cluster-state.js';
 import { readFileSync } from 'node:fs';
+import { queriesOf } from '../autoscaler/index.js';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig } from '../simulator/index.js';
 import { createService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
@@ -117,8 +118,11 @@ test(
       { fillSlo: true },
     );
     if (!parsed.ok) throw new Error(parsed.message);
-    const metrics = parsed.value.config.metrics;
-    expect(metrics.map((m) => m.name)).toContain('concurrency_per_replica');
+    // The metric blocks and the settings' own queries (loadGrowth), as the controller runs them.
+    const queries = queriesOf(parsed.value.config);
+    expect(queries.map((q) => q.name)).toEqual(
+      expect.arrayContaining(['concurrency_per_replica', '__loadGrowth']),
+    );
     const source = createPrometheusMetricsSource({
       url: clusterState().prometheusUrl,
       timeoutMs: 5000,
@@ -133,11 +137,8 @@ test(
     const read = await eventually(
       'a finite value for every metric',
       async () => {
-        const r = await source.read(
-          { namespace, service: 'split', revision, readyPods },
-          metrics.map((m) => ({ name: m.name, query: m.query, aggregate: m.aggregate })),
-        );
-        const finite = metrics.every((m) => Number.isFinite(r.values[m.name]));
+        const r = await source.read({ namespace, service: 'split', revision, readyPods }, queries);
+        const finite = queries.every((q) => Number.isFinite(r.values[q.name]));
         return r.failures.length === 0 && finite ? r : undefined;
       },
       120_000,

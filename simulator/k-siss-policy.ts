@@ -1,4 +1,5 @@
 import {
+  LOAD_GROWTH_METRIC,
   REQUEST_RATE_METRIC,
   decideScale,
   nextState,
@@ -56,6 +57,7 @@ export function ksissPolicy(
     decide(view: ServiceView): PolicyAction {
       const metrics: Record<string, number> = { [REQUEST_RATE_METRIC]: view.metrics.request_rate };
       for (const m of config.metrics) metrics[m.name] = view.metrics[m.name as SimulatedSeriesName];
+      if (settings.loadGrowth !== undefined) metrics[LOAD_GROWTH_METRIC] = view.metrics.load_growth;
       const out = decideScale({
         config,
         catalog,

@@ -35,6 +35,8 @@ export function histogramQuantile(q: number, values: readonly number[], bounds: 
   return bounds[bounds.length - 1] as number;
 }
 
+const MINUTE_MS = 60_000;
+
 /** The series a simulated controller can query, by metric name (values in Prometheus units: seconds, 0..1). */
 export const SIMULATED_SERIES = {
   tpot_p99_seconds: 'p99 of per-request mean time per output token over 1m',
@@ -49,6 +51,8 @@ export const SIMULATED_SERIES = {
   concurrency_per_replica: 'requests in flight per ready replica, at the scrape',
   gpu_utilization: 'share of time the replicas were in an engine iteration over 1m, 0..1',
   request_rate: 'arrivals per second over 1m',
+  load_growth:
+    'requests finished in the last 1m / in the 1m ending 2m earlier, when each minute is significantly (2 sigma, Poisson) above the one before; else 1',
 } as const;
 export type SimulatedSeriesName = keyof typeof SIMULATED_SERIES;
 
@@ -153,7 +157,26 @@ export class ObservationStore {
           ? Math.min(1, (gauge.busyMsTotal - gaugeBefore.busyMsTotal) / podMs)
           : Number.NaN,
       request_rate: arrivals / (this.windowMs / 1000),
+      load_growth: this.loadGrowth(at),
     };
+  }
+
+  /**
+   * The sustained growth of finished requests (`settings.loadGrowth`'s query in the default config): with
+   * c0, c1, c2 the requests finished in the last minute and in the two minutes before it, c0 / c2 when
+   * c0 - c1 > 2 sqrt(c0 + c1) and c1 - c2 > 2 sqrt(c1 + c2) (each minute above the one before by more than
+   * twice the Poisson noise of the difference), else 1, as is a window before the first request.
+   */
+  private loadGrowth(at: number): number {
+    if (at - 3 * MINUTE_MS < 0) return 1;
+    const count = (endMs: number): number =>
+      lowerBound(this.finished, endMs + 1e-9) - lowerBound(this.finished, endMs - MINUTE_MS + 1e-9);
+    const c0 = count(at);
+    const c1 = count(at - MINUTE_MS);
+    const c2 = count(at - 2 * MINUTE_MS);
+    const above = (later: number, earlier: number): boolean =>
+      later - earlier > 2 * Math.sqrt(later + earlier);
+    return above(c0, c1) && above(c1, c2) ? c0 / c2 : 1;
   }
 
   /** Mean of `inFlight` over gauge samples in (fromMs, toMs] (KPA's windowed concurrency). */
