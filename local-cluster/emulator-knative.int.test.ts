@@ -149,3 +149,68 @@ test(
   },
   TEST_TIMEOUT_MS,
 );
+
+test("the load-growth query of the simulator's default config reads a growth above 1 while the load ramps, and 1 once it is steady", async () => {
+  // settings.loadGrowth (README, "Load growth"): finished requests in the last minute over those of the
+  // minute two minutes before, when each minute is significantly above the one before; else 1. A ramp of
+  // small requests (far below the tier's capacity, so completions follow arrivals) from 1 to 8 req/s
+  // over 4 minutes must read above 1 within those minutes.
+  const parsed = parseKsissSimConfig(
+    readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8'),
+    'simulator/k-siss-sim-config.yaml',
+    DEFAULT_SLO,
+    { fillSlo: true },
+  );
+  if (!parsed.ok) throw new Error(parsed.message);
+  const growth = queriesOf(parsed.value.config).filter((q) => q.name === '__loadGrowth');
+  expect(growth).toHaveLength(1);
+  const kc = kubeConfig();
+  await createService(kc, gpuServiceManifest('ramp', namespace, 'nvidia.com/mig-3g.40gb'));
+  await waitServiceReady(kc, namespace, 'ramp', 180_000);
+  const source = createPrometheusMetricsSource({
+    url: clusterState().prometheusUrl,
+    timeoutMs: 5000,
+    maxConcurrentQueries: 2,
+  });
+  const target = async () => {
+    const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'ramp');
+    const revision = pods[0]?.revision ?? '';
+    return { namespace, service: 'ramp', revision, readyPods: pods.map((p) => p.pod) };
+  };
+  const read = async (): Promise<number> => {
+    const r = await source.read(await target(), growth);
+    expect(r.failures).toEqual([]);
+    return r.values['__loadGrowth'] ?? Number.NaN;
+  };
+  try {
+    await setLoad(namespace, 'ramp', {
+      kind: 'constant',
+      requestsPerSecond: 1,
+      promptTokens: 64,
+      outputTokens: 8,
+    });
+    // Steady load: no growth (1, also while the series has less than three minutes of history).
+    expect(await read()).toBe(1);
+    await setLoad(namespace, 'ramp', {
+      kind: 'ramp',
+      fromRequestsPerSecond: 1,
+      toRequestsPerSecond: 8,
+      durationSeconds: 240,
+      promptTokens: 64,
+      outputTokens: 8,
+    });
+    const seen = await eventually(
+      'a load growth above 1 during the ramp',
+      async () => {
+        const value = await read();
+        return value > 1 ? value : undefined;
+      },
+      260_000,
+      5000,
+    );
+    process.stderr.write(`[emulator-knative] load growth during the ramp: ${seen}\n`);
+    expect(seen).toBeGreaterThan(1.3);
+  } finally {
+    await clearLoad(namespace, 'ramp');
+  }
+}, 480_000);
