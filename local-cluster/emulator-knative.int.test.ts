@@ -150,7 +150,7 @@ test(
   TEST_TIMEOUT_MS,
 );
 
-test("the load-growth query of the simulator's default config reads a growth above 1 while the load ramps, and 1 once it is steady", async () => {
+test("the load-growth query of the simulator's default config reads 1 before it has history, and above 1 as the load grows through a ramp", async () => {
   // settings.loadGrowth (README, "Load growth"): finished requests in the last minute over those of the
   // minute two minutes before, when each minute is significantly above the one before; else 1. A ramp of
   // small requests (far below the tier's capacity, so completions follow arrivals) from 1 to 8 req/s
