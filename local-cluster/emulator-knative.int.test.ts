@@ -189,7 +189,7 @@ test("the load-growth query of the simulator's default config reads 1 before it 
       promptTokens: 64,
       outputTokens: 8,
     });
-    // Steady load: no growth (1, also while the series has less than three minutes of history).
+    // No history yet (the series are younger than the query's three minutes): 1.
     expect(await read()).toBe(1);
     await setLoad(namespace, 'ramp', {
       kind: 'ramp',
