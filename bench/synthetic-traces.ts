@@ -141,6 +141,12 @@ export function syntheticFileName(spec: SyntheticTraceSpec): string {
  * prompts; Mooncake: ~4 req/s, ~12k-token prompts), not to flatter k-siss. Sizes keep the whole bench
  * within its time budget.
  */
+/** The request sizes of the two multi-GPU traces: chat with 1,000-token prompts and 200-token answers. */
+const BUSY_CHAT = {
+  promptTokens: { median: 1_000, sigma: 0.8, maxTokens: 16_000 },
+  outputTokens: { median: 200, sigma: 0.7, maxTokens: 2_000 },
+} as const;
+
 export const HELD_OUT_TRACES: readonly SyntheticTraceSpec[] = [
   {
     // A slow day-like ramp from 1 to 12 req/s and back: tests stepping up and, above all, back down.
@@ -203,8 +209,7 @@ export const HELD_OUT_TRACES: readonly SyntheticTraceSpec[] = [
     format: 'azure-csv',
     durationS: 40 * 60,
     rate: { kind: 'diurnal', lowPerS: 20, highPerS: 60 },
-    promptTokens: { median: 1_000, sigma: 0.8, maxTokens: 16_000 },
-    outputTokens: { median: 200, sigma: 0.7, maxTokens: 2_000 },
+    ...BUSY_CHAT,
     seed: 15,
   },
   {
@@ -214,8 +219,7 @@ export const HELD_OUT_TRACES: readonly SyntheticTraceSpec[] = [
     format: 'azure-csv',
     durationS: 30 * 60,
     rate: { kind: 'diurnal', lowPerS: 5, highPerS: 60 },
-    promptTokens: { median: 1_000, sigma: 0.8, maxTokens: 16_000 },
-    outputTokens: { median: 200, sigma: 0.7, maxTokens: 2_000 },
+    ...BUSY_CHAT,
     seed: 16,
   },
 ];

@@ -11,13 +11,32 @@ import {
   setLoad,
 } from '../test/cluster-state.js';
 import { readFileSync } from 'node:fs';
-import { queriesOf } from '../autoscaler/index.js';
+import { queriesOf, type ServiceConfig } from '../autoscaler/index.js';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig } from '../simulator/index.js';
 import { createService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
 
 // The emulator with real Knative Serving: revision pods are found by their Knative labels and a service's
 // load is split by the Route's traffic percent per revision.
+
+/** The simulator's default k-siss config, as the bench runs it (SLO placeholders filled). */
+function defaultSimConfig(): ServiceConfig {
+  const parsed = parseKsissSimConfig(
+    readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8'),
+    'simulator/k-siss-sim-config.yaml',
+    DEFAULT_SLO,
+    { fillSlo: true },
+  );
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value.config;
+}
+
+const prometheusSource = () =>
+  createPrometheusMetricsSource({
+    url: clusterState().prometheusUrl,
+    timeoutMs: 5000,
+    maxConcurrentQueries: 2,
+  });
 
 /** jest's per-project testTimeout is not applied (it is a global option), so each test names its own. */
 const TEST_TIMEOUT_MS = 300_000;
@@ -111,23 +130,13 @@ test(
     // The bench's k-siss config names simulated series; its `query` fields are what the same metrics are on
     // a real cluster. Run through the core's placeholder expansion against the real Prometheus, each must
     // return a finite value for a loaded revision (the 'split' service of the test above).
-    const parsed = parseKsissSimConfig(
-      readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8'),
-      'simulator/k-siss-sim-config.yaml',
-      DEFAULT_SLO,
-      { fillSlo: true },
-    );
-    if (!parsed.ok) throw new Error(parsed.message);
+    const simConfig = defaultSimConfig();
     // The metric blocks and the settings' own queries (loadGrowth), as the controller runs them.
-    const queries = queriesOf(parsed.value.config);
+    const queries = queriesOf(simConfig);
     expect(queries.map((q) => q.name)).toEqual(
       expect.arrayContaining(['concurrency_per_replica', '__loadGrowth']),
     );
-    const source = createPrometheusMetricsSource({
-      url: clusterState().prometheusUrl,
-      timeoutMs: 5000,
-      maxConcurrentQueries: 2,
-    });
+    const source = prometheusSource();
     const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'split');
     const byRevision = new Map<string, string[]>();
     for (const p of pods)
@@ -155,23 +164,13 @@ test("the load-growth query of the simulator's default config reads 1 before it 
   // minute two minutes before, when each minute is significantly above the one before; else 1. A ramp of
   // small requests (far below the tier's capacity, so completions follow arrivals) from 1 to 8 req/s
   // over 4 minutes must read above 1 within those minutes.
-  const parsed = parseKsissSimConfig(
-    readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8'),
-    'simulator/k-siss-sim-config.yaml',
-    DEFAULT_SLO,
-    { fillSlo: true },
-  );
-  if (!parsed.ok) throw new Error(parsed.message);
-  const growth = queriesOf(parsed.value.config).filter((q) => q.name === '__loadGrowth');
+  const simConfig = defaultSimConfig();
+  const growth = queriesOf(simConfig).filter((q) => q.name === '__loadGrowth');
   expect(growth).toHaveLength(1);
   const kc = kubeConfig();
   await createService(kc, gpuServiceManifest('ramp', namespace, 'nvidia.com/mig-3g.40gb'));
   await waitServiceReady(kc, namespace, 'ramp', 180_000);
-  const source = createPrometheusMetricsSource({
-    url: clusterState().prometheusUrl,
-    timeoutMs: 5000,
-    maxConcurrentQueries: 2,
-  });
+  const source = prometheusSource();
   const target = async () => {
     const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'ramp');
     const revision = pods[0]?.revision ?? '';

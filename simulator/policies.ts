@@ -37,6 +37,14 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 /** Whole-GPU tier of the replica-only baselines. */
 export const WHOLE_GPU_TIER = 'gpu';
 
+/** Policies that run on the k-siss ladder (see `buildCold`); the replica-only baselines run whole GPUs. */
+export const LADDER_POLICIES: ReadonlySet<PolicyName> = new Set([
+  'k-siss',
+  'ksiss-original',
+  'oracle',
+  'static-peak',
+]);
+
 /** What building the policies needs. */
 export interface PolicySetup {
   readonly trace: Trace;

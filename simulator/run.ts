@@ -2,7 +2,7 @@ import type { TierCatalog } from '../gpu-registry/index.js';
 import { DEFAULT_MODEL, tierPerformance, type LlmModel } from '../service-model/index.js';
 import { DEFAULT_TIMINGS, type PlatformTimings } from './cluster.js';
 import type { KsissSimConfig } from './k-siss-config.js';
-import { PolicyFactory, WHOLE_GPU_TIER, type PolicyName } from './policies.js';
+import { LADDER_POLICIES, PolicyFactory, WHOLE_GPU_TIER, type PolicyName } from './policies.js';
 import { simulate, type SimulationResult } from './simulate.js';
 import type { SloTargets } from './slo.js';
 import { DEFAULT_SIM_TOPOLOGY, type SimTopology } from './topology.js';
@@ -51,14 +51,6 @@ export function runPolicies(request: RunRequest): SimulationResult[] {
     });
   });
 }
-
-/** Policies that run on the k-siss ladder; the others (replica-only baselines) run whole GPUs. */
-const LADDER_POLICIES: ReadonlySet<PolicyName> = new Set([
-  'k-siss',
-  'ksiss-original',
-  'oracle',
-  'static-peak',
-]);
 
 /**
  * Every tier the requested policies would run that cannot hold the model (weights plus some KV cache), as

@@ -85,7 +85,7 @@ function parseAzure(
     prompt: header.indexOf('ContextTokens'),
     output: header.indexOf('GeneratedTokens'),
   };
-  const rows: { atMs: number; prompt: number; output: number; lineNo: number }[] = [];
+  const rows: { atMs: number; prompt: number; output: number; lineNo: number; time: string }[] = [];
   for (let i = headerIndex + 1; i < lines.length; i += 1) {
     const raw = (lines[i] as string).trim();
     if (raw === '') continue;
@@ -118,7 +118,7 @@ function parseAzure(
     const output = wholeNumber(outputRaw);
     if (output === undefined)
       return lineError(name, lineNo, 'GeneratedTokens', outputRaw, 'must be a whole number >= 0');
-    rows.push({ atMs, prompt, output, lineNo });
+    rows.push({ atMs, prompt, output, lineNo, time });
   }
   if (rows.length === 0)
     return { ok: false, reason: 'emptyTrace', message: `${name}: no requests after the header` };
@@ -127,9 +127,14 @@ function parseAzure(
   return finish(
     name,
     'azure-csv',
-    rows.map((r) => ({ offsetMs: r.atMs - startMs, prompt: r.prompt, output: r.output, lineNo: r.lineNo })),
+    rows.map((r) => ({
+      offsetMs: r.atMs - startMs,
+      prompt: r.prompt,
+      output: r.output,
+      lineNo: r.lineNo,
+      time: r.time,
+    })),
     'TIMESTAMP',
-    (r) => cellsTime(lines, r.lineNo, col.time),
   );
 }
 
@@ -161,10 +166,10 @@ function parseMooncake(lines: readonly string[], name: string): TraceParseResult
     if (typeof output !== 'number' || !Number.isInteger(output) || output < 0) {
       return lineError(name, lineNo, 'output_length', output, 'must be a whole number >= 0');
     }
-    rows.push({ offsetMs: ts, prompt: input, output, lineNo });
+    rows.push({ offsetMs: ts, prompt: input, output, lineNo, time: ts });
   }
   if (rows.length === 0) return { ok: false, reason: 'emptyTrace', message: `${name}: no requests` };
-  return finish(name, 'mooncake-jsonl', rows, 'timestamp', (r) => r.offsetMs);
+  return finish(name, 'mooncake-jsonl', rows, 'timestamp');
 }
 
 /** The span the simulator replays at most: it keeps per-second series, so a longer span is a typo. */
@@ -175,10 +180,8 @@ interface Row {
   readonly prompt: number;
   readonly output: number;
   readonly lineNo: number;
-}
-
-function cellsTime(lines: readonly string[], lineNo: number, column: number): string {
-  return ((lines[lineNo - 1] ?? '').split(',')[column] ?? '').trim();
+  /** The time field as written, for errors. */
+  readonly time: unknown;
 }
 
 function finish(
@@ -186,7 +189,6 @@ function finish(
   format: TraceFormat,
   rows: readonly Row[],
   timeField: string,
-  timeValue: (row: Row) => unknown,
 ): TraceParseResult {
   const latest = rows.reduce((max, r) => (r.offsetMs > max.offsetMs ? r : max));
   if (latest.offsetMs > MAX_TRACE_SPAN_MS) {
@@ -195,7 +197,7 @@ function finish(
       name,
       latest.lineNo,
       timeField,
-      timeValue(latest),
+      latest.time,
       `is ${days} days after the trace's first request; the simulator replays at most ${MAX_TRACE_SPAN_MS / 86_400_000} days (split the trace)`,
     );
   }
