@@ -242,6 +242,13 @@ export class SimCluster {
   get readyReplicas(): number {
     return this.serving.pods.filter((p) => p.state === 'ready').length;
   }
+  /** When the oldest Ready pod of the serving revision became Ready (+Infinity when none is). */
+  get servingSinceMs(): number {
+    return Math.min(
+      Number.POSITIVE_INFINITY,
+      ...this.serving.pods.filter((p) => p.state === 'ready').map((p) => p.readyAtMs),
+    );
+  }
   /** The migration record is on the Service. */
   get migrationInFlight(): boolean {
     return (this.objects.service.metadata.annotations?.[MIGRATION_ANNOTATION] ?? '') !== '';

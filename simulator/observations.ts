@@ -52,7 +52,7 @@ export const SIMULATED_SERIES = {
   gpu_utilization: 'share of time the replicas were in an engine iteration over 1m, 0..1',
   request_rate: 'arrivals per second over 1m',
   load_growth:
-    'requests finished in the last 1m / in the 1m ending 2m earlier, when each minute is significantly (2 sigma, Poisson) above the one before; else 1',
+    'requests finished in the last 1m / in the 1m ending 2m earlier, when each minute is significantly (2 sigma, Poisson) above the one before and the serving pods are at least 3m old; else 1',
 } as const;
 export type SimulatedSeriesName = keyof typeof SIMULATED_SERIES;
 
@@ -125,8 +125,12 @@ export class ObservationStore {
     return Math.floor(nowMs / this.scrapeIntervalMs) * this.scrapeIntervalMs;
   }
 
-  /** What every simulated series returns when queried at `nowMs`. */
-  query(nowMs: number): ObservedMetrics {
+  /**
+   * What every simulated series returns when queried at `nowMs`. `servingSinceMs` is when the oldest Ready
+   * pod of the serving revision became Ready: the pod-scoped queries of a real cluster see no history before
+   * it (a retired revision's pods are not in `{{podRegex}}`).
+   */
+  query(nowMs: number, servingSinceMs = Number.NEGATIVE_INFINITY): ObservedMetrics {
     const at = this.lastScrapeMs(nowMs);
     const from = at - this.windowMs;
     const lo = lowerBound(this.finished, from);
@@ -157,7 +161,7 @@ export class ObservationStore {
           ? Math.min(1, (gauge.busyMsTotal - gaugeBefore.busyMsTotal) / podMs)
           : Number.NaN,
       request_rate: arrivals / (this.windowMs / 1000),
-      load_growth: this.loadGrowth(at),
+      load_growth: this.loadGrowth(at, servingSinceMs),
     };
   }
 
@@ -165,10 +169,13 @@ export class ObservationStore {
    * The sustained growth of finished requests (`settings.loadGrowth`'s query in the default config): with
    * c0, c1, c2 the requests finished in the last minute and in the two minutes before it, c0 / c2 when
    * c0 - c1 > 2 sqrt(c0 + c1) and c1 - c2 > 2 sqrt(c1 + c2) (each minute above the one before by more than
-   * twice the Poisson noise of the difference), else 1, as is a window before the first request.
+   * twice the Poisson noise of the difference), else 1. It is 1 too when the serving revision's pods are
+   * younger than the three minutes (`count(... offset 3m)` is empty in the query), as before the first
+   * request: right after a tier change the query sees only the new revision's completions, which would
+   * read as growth.
    */
-  private loadGrowth(at: number): number {
-    if (at - 3 * MINUTE_MS < 0) return 1;
+  private loadGrowth(at: number, servingSinceMs: number): number {
+    if (at - 3 * MINUTE_MS < Math.max(0, servingSinceMs)) return 1;
     const count = (endMs: number): number =>
       lowerBound(this.finished, endMs + 1e-9) - lowerBound(this.finished, endMs - MINUTE_MS + 1e-9);
     const c0 = count(at);

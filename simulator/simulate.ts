@@ -214,7 +214,7 @@ function viewOf(cluster: SimCluster, observations: ObservationStore, nowMs: numb
     migrationInFlight: observed.migrationInFlight,
     capacity: cluster.freeCapacity,
     tierBackoffUntilMs: { ...observed.state.tierBackoffUntilMs },
-    metrics: observations.query(nowMs),
+    metrics: observations.query(nowMs, cluster.servingSinceMs),
     observations,
   };
 }
