@@ -15,45 +15,15 @@ function storeWith(perMinute: readonly number[]): ObservationStore {
 
 describe('load_growth (the default loadGrowth query, simulated)', () => {
   // Queried at the end of the last minute: c0 is the last minute, c1 and c2 the two before it.
-  test.each([
-    {
-      name: 'a ramp: each minute significantly above the one before',
-      perMinute: [100, 200, 400],
-      servingSinceMs: 0,
-      want: 4,
-    },
-    {
-      name: 'a step: the last minute no higher than the one before',
-      perMinute: [100, 400, 400],
-      servingSinceMs: 0,
-      want: 1,
-    },
-    {
-      name: 'a noisy low rate: differences within 2 sigma',
-      perMinute: [10, 14, 19],
-      servingSinceMs: 0,
-      want: 1,
-    },
-    { name: 'falling load', perMinute: [400, 200, 100], servingSinceMs: 0, want: 1 },
-    {
-      name: 'a ramp, but the serving pods are younger than the three minutes (a tier change)',
-      perMinute: [100, 200, 400],
-      servingSinceMs: 30_000,
-      want: 1,
-    },
-    {
-      name: 'a ramp, with the serving pods Ready since the window began',
-      perMinute: [100, 200, 400],
-      servingSinceMs: 0,
-      want: 4,
-    },
-    {
-      name: 'no serving pod Ready',
-      perMinute: [100, 200, 400],
-      servingSinceMs: Number.POSITIVE_INFINITY,
-      want: 1,
-    },
-  ])('$name: $want', ({ perMinute, servingSinceMs, want }) => {
+  // [name, completions per minute, when the serving pods became Ready, growth read]
+  test.each<[string, number[], number, number]>([
+    ['a ramp: each minute significantly above the one before', [100, 200, 400], 0, 4],
+    ['a step: the last minute no higher than the one before', [100, 400, 400], 0, 1],
+    ['a noisy low rate: differences within 2 sigma', [10, 14, 19], 0, 1],
+    ['falling load', [400, 200, 100], 0, 1],
+    ['a ramp, the serving pods younger than the three minutes (a tier change)', [100, 200, 400], 30_000, 1],
+    ['a ramp, no serving pod Ready', [100, 200, 400], Number.POSITIVE_INFINITY, 1],
+  ])('%s: minutes %j, Ready since %d ms, reads %d', (_name, perMinute, servingSinceMs, want) => {
     const store = storeWith(perMinute);
     expect(store.query(perMinute.length * MINUTE_MS, servingSinceMs).load_growth).toBeCloseTo(want, 6);
   });
