@@ -326,19 +326,19 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'load growth without a query',
     data: { gpt2: withSettings('{loadGrowth: {maxStepFactor: 2}}') },
-    lines: ['gpt2.settings.loadGrowth.query = (missing): required'],
+    lines: ['gpt2.settings.loadGrowth.arrivalsQuery = (missing): required'],
     usable: true,
   },
   {
     name: 'load growth step factor below 1',
-    data: { gpt2: withSettings('{loadGrowth: {query: "g", maxStepFactor: 0.5}}') },
+    data: { gpt2: withSettings('{loadGrowth: {arrivalsQuery: "a", maxStepFactor: 0.5}}') },
     lines: ['gpt2.settings.loadGrowth.maxStepFactor = 0.5: must be >= 1'],
     usable: true,
   },
   {
     name: 'misspelt load growth field',
-    data: { gpt2: withSettings('{loadGrowth: {query: "g", maxStep: 2}}') },
-    lines: ['gpt2.settings.loadGrowth.maxStep = 2: unknown field (known: query, maxStepFactor)'],
+    data: { gpt2: withSettings('{loadGrowth: {arrivalsQuery: "a", maxStep: 2}}') },
+    lines: ['gpt2.settings.loadGrowth.maxStep = 2: unknown field (known: arrivalsQuery, maxStepFactor)'],
     usable: true,
   },
   {

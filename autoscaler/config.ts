@@ -46,8 +46,12 @@ export const RESERVED_KEYS = ['_global', '_tiers'] as const;
 export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'podRegex'] as const;
 /** The name under which the shell passes the idle policy's request rate among the metric values. */
 export const REQUEST_RATE_METRIC = '__requestRate';
-/** The name under which the shell passes the load-growth factor (`settings.loadGrowth`) among the values. */
-export const LOAD_GROWTH_METRIC = '__loadGrowth';
+/**
+ * `settings.loadGrowth`: the arrivals query runs evaluated now and 1, 2 and 3 minutes ago (Prometheus's
+ * `time` parameter); the shell passes the four counts among the values under these names, newest first.
+ */
+export const LOAD_GROWTH_OFFSETS_SECONDS = [0, 60, 120, 180] as const;
+export const ARRIVALS_METRICS = ['__arrivals0m', '__arrivals1m', '__arrivals2m', '__arrivals3m'] as const;
 export const DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR = 2;
 
 export const DEFAULT_PROMETHEUS_URL =
@@ -216,7 +220,7 @@ const idleSchema = z.strictObject({
 });
 
 const loadGrowthSchema = z.strictObject({
-  query: nonEmptyString(),
+  arrivalsQuery: nonEmptyString(),
   maxStepFactor: positiveNumber()
     .min(1, { error: 'must be >= 1' })
     .default(DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR),
@@ -475,7 +479,9 @@ function parseSettings(
   }
   if (s.idle !== undefined)
     checkQuery(key, field('idle', 'requestRateQuery'), s.idle.requestRateQuery, issues);
-  if (s.loadGrowth !== undefined) checkQuery(key, field('loadGrowth', 'query'), s.loadGrowth.query, issues);
+  if (s.loadGrowth !== undefined) {
+    checkQuery(key, field('loadGrowth', 'arrivalsQuery'), s.loadGrowth.arrivalsQuery, issues);
+  }
   if (s.namespace !== undefined && !global.namespaces.includes(s.namespace)) {
     issues.push({
       key,

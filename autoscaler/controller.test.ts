@@ -141,9 +141,9 @@ describe('queriesOf', () => {
       want: ['latency', '__requestRate'],
     },
     {
-      name: 'load growth adds its factor',
-      settings: "    loadGrowth: {query: 'g'}\n",
-      want: ['latency', '__loadGrowth'],
+      name: 'load growth adds its arrivals query, evaluated now and 1, 2, 3 minutes ago',
+      settings: "    loadGrowth: {arrivalsQuery: 'a'}\n",
+      want: ['latency', '__arrivals0m', '__arrivals1m', '__arrivals2m', '__arrivals3m'],
     },
     {
       name: 'the original policy has no idle step',
@@ -156,6 +156,16 @@ describe('queriesOf', () => {
     const service = config({ s: block(settings) }).services.get('s');
     if (service === undefined) throw new Error('no service');
     expect(queriesOf(service).map((query) => query.name)).toEqual(want);
+  });
+  test('the arrivals queries carry their offsets and sum over pods', () => {
+    const service = config({ s: block("    loadGrowth: {arrivalsQuery: 'a'}\n") }).services.get('s');
+    if (service === undefined) throw new Error('no service');
+    expect(queriesOf(service).slice(1)).toEqual([
+      { name: '__arrivals0m', query: 'a', aggregate: 'sum', offsetSeconds: 0 },
+      { name: '__arrivals1m', query: 'a', aggregate: 'sum', offsetSeconds: 60 },
+      { name: '__arrivals2m', query: 'a', aggregate: 'sum', offsetSeconds: 120 },
+      { name: '__arrivals3m', query: 'a', aggregate: 'sum', offsetSeconds: 180 },
+    ]);
   });
 });
 

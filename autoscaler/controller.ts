@@ -3,7 +3,13 @@ import { claim } from '../gpu-registry/index.js';
 import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '../prometheus/index.js';
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
-import { DEFAULT_SERVICE_SETTINGS, isIgnored, LOAD_GROWTH_METRIC, REQUEST_RATE_METRIC } from './config.js';
+import {
+  ARRIVALS_METRICS,
+  DEFAULT_SERVICE_SETTINGS,
+  isIgnored,
+  LOAD_GROWTH_OFFSETS_SECONDS,
+  REQUEST_RATE_METRIC,
+} from './config.js';
 import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
@@ -60,7 +66,7 @@ export function configFor(config: AutoscalerConfig, service: ObservedService): S
 
 /**
  * The queries of a service: its metric blocks, plus the idle policy's request rate (summed over pods) and
- * the load-growth factor.
+ * the load growth's arrivals, evaluated now and 1, 2 and 3 minutes ago.
  */
 export function queriesOf(config: ServiceConfig): NamedQuery[] {
   const queries: NamedQuery[] = config.metrics.map((metric) => ({
@@ -75,8 +81,16 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
       aggregate: 'sum',
     });
   }
-  if (config.settings.loadGrowth !== undefined && config.settings.policy !== 'ksiss-original') {
-    queries.push({ name: LOAD_GROWTH_METRIC, query: config.settings.loadGrowth.query, aggregate: 'max' });
+  const growth = config.settings.loadGrowth;
+  if (growth !== undefined && config.settings.policy !== 'ksiss-original') {
+    LOAD_GROWTH_OFFSETS_SECONDS.forEach((offsetSeconds, i) => {
+      queries.push({
+        name: ARRIVALS_METRICS[i] as string,
+        query: growth.arrivalsQuery,
+        aggregate: 'sum',
+        offsetSeconds,
+      });
+    });
   }
   return queries;
 }

@@ -8,7 +8,8 @@ import {
   type TierCatalog,
   type TierStep,
 } from '../gpu-registry/index.js';
-import { effectiveSettings, LOAD_GROWTH_METRIC, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
+import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
+import { arrivalCountsOf, sustainedGrowth } from './load-growth.js';
 import { cooldownRemainingMs, runEnds, windowExtreme } from './stabilization.js';
 import type {
   ActDecision,
@@ -382,8 +383,8 @@ function growthStep(
   const { catalog, config, capacity } = input;
   const s = config.settings;
   if (s.loadGrowth === undefined || s.policy === 'ksiss-original') return undefined;
-  const growth = input.metrics[LOAD_GROWTH_METRIC];
-  if (growth === undefined || Number.isNaN(growth) || growth <= 1) return undefined;
+  const growth = sustainedGrowth(arrivalCountsOf(input.metrics));
+  if (growth <= 1) return undefined;
   const now = servingCapacity(tier) * current.replicas;
   const target = now * Math.min(growth, s.loadGrowth.maxStepFactor);
   if (singleAfter >= target - EPSILON) return undefined;

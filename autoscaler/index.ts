@@ -10,7 +10,8 @@ export {
   effectiveSettings,
   KNOWN_PLACEHOLDERS,
   REQUEST_RATE_METRIC,
-  LOAD_GROWTH_METRIC,
+  ARRIVALS_METRICS,
+  LOAD_GROWTH_OFFSETS_SECONDS,
   RESERVED_KEYS,
   formatIssue,
   formatValue,
@@ -37,6 +38,7 @@ export {
   recordRecommendation,
   signalOf,
 } from './decide-scale.js';
+export { arrivalCountsOf, sustainedGrowth, type ArrivalCounts } from './load-growth.js';
 export type { BandState, DecideOutput, MetricSignal, ProvidedCapacity, SignalState } from './decide-scale.js';
 export {
   applyScalingPolicies,

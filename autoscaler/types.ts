@@ -35,8 +35,11 @@ export interface IdlePolicy {
  * at most `maxStepFactor` times the current serving capacity.
  */
 export interface LoadGrowthPolicy {
-  /** PromQL returning the sustained growth factor (>= 1), or 1; same placeholders as metric queries. */
-  readonly query: string;
+  /**
+   * PromQL counting the requests that arrived in the minute before its evaluation time; same placeholders
+   * as metric queries. It runs evaluated now and 1, 2 and 3 minutes ago (`sustainedGrowth`).
+   */
+  readonly arrivalsQuery: string;
   readonly maxStepFactor: number;
 }
 

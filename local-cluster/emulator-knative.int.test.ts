@@ -11,7 +11,7 @@ import {
   setLoad,
 } from '../test/cluster-state.js';
 import { readFileSync } from 'node:fs';
-import { queriesOf, type ServiceConfig } from '../autoscaler/index.js';
+import { arrivalCountsOf, queriesOf, sustainedGrowth, type ServiceConfig } from '../autoscaler/index.js';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig } from '../simulator/index.js';
 import { createService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
@@ -131,10 +131,11 @@ test(
     // a real cluster. Run through the core's placeholder expansion against the real Prometheus, each must
     // return a finite value for a loaded revision (the 'split' service of the test above).
     const simConfig = defaultSimConfig();
-    // The metric blocks and the settings' own queries (loadGrowth), as the controller runs them.
-    const queries = queriesOf(simConfig);
+    // The metric blocks and the settings' own queries (loadGrowth's arrivals), as the controller runs them;
+    // those evaluated minutes ago may have no data yet for pods this young, so only those of now count.
+    const queries = queriesOf(simConfig).filter((q) => (q.offsetSeconds ?? 0) === 0);
     expect(queries.map((q) => q.name)).toEqual(
-      expect.arrayContaining(['concurrency_per_replica', '__loadGrowth']),
+      expect.arrayContaining(['concurrency_per_replica', '__arrivals0m']),
     );
     const source = prometheusSource();
     const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'split');
@@ -155,20 +156,40 @@ test(
     );
     process.stderr.write(`[emulator-knative] sim config on the emulator: ${JSON.stringify(read.values)}\n`);
     expect(read.failures).toEqual([]);
+    // The arrivals query (finished plus the change in flight) counts what the revision was offered in the
+    // last minute, once a whole minute of the load is in Prometheus.
+    const offered = pods
+      .filter((p) => p.revision === revision)
+      .reduce((sum, p) => sum + (p.offeredRequestsPerSecond ?? 0), 0);
+    expect(offered).toBeGreaterThan(0);
+    const arrivals = queries.filter((q) => q.name === '__arrivals0m');
+    const counted = await eventually(
+      `an arrivals count within 20% of ${offered * 60}`,
+      async () => {
+        const r = await source.read({ namespace, service: 'split', revision, readyPods }, arrivals);
+        const value = r.values['__arrivals0m'] ?? Number.NaN;
+        return Math.abs(value - offered * 60) <= 0.2 * offered * 60 ? value : undefined;
+      },
+      120_000,
+      5000,
+    );
+    process.stderr.write(
+      `[emulator-knative] arrivals in the last minute: ${counted} (offered ${offered * 60})\n`,
+    );
   },
   TEST_TIMEOUT_MS,
 );
 
-test("the load-growth query of the simulator's default config reads 1 before it has history, and above 1 as the load grows through a ramp", async () => {
-  // settings.loadGrowth (README, "Load growth"): finished requests in the last minute over those of the
-  // minute two minutes before, when each minute is significantly above the one before and the serving pods
-  // are older than the three minutes; else 1. A ramp of small requests (far below the tier's capacity, so
-  // completions follow arrivals) from 1 to 8 req/s over 6 minutes must read above 1 once the pod is three
-  // minutes old, and at most the ramp's own 8x: without the pod-age clause the query read 64.7 here, its
-  // earlier minutes holding only the first seconds of the pod's history (as after a tier change).
+test("the load growth of the simulator's default config reads 1 before three minutes of history, and above 1 as the load grows through a ramp", async () => {
+  // settings.loadGrowth (README, "Load growth"): the arrivals query evaluated now and 1, 2 and 3 minutes
+  // ago; the growth is c0 / c2 when each of the last two minutes is significantly above the one before and
+  // the count of three minutes ago exists (else 1). A ramp of small requests from 1 to 8 req/s over 6
+  // minutes must read above 1 once the pod's series are three minutes old, and at most the ramp's own 8x:
+  // without the check on the oldest count, the completions-based query of the previous config read 64.7
+  // here, its earlier minutes holding only the first seconds of the pod's history (as after a tier change).
   const simConfig = defaultSimConfig();
-  const growth = queriesOf(simConfig).filter((q) => q.name === '__loadGrowth');
-  expect(growth).toHaveLength(1);
+  const growth = queriesOf(simConfig).filter((q) => q.name.startsWith('__arrivals'));
+  expect(growth.map((q) => q.offsetSeconds)).toEqual([0, 60, 120, 180]);
   const kc = kubeConfig();
   await createService(kc, gpuServiceManifest('ramp', namespace, 'nvidia.com/mig-3g.40gb'));
   await waitServiceReady(kc, namespace, 'ramp', 180_000);
@@ -181,7 +202,7 @@ test("the load-growth query of the simulator's default config reads 1 before it 
   const read = async (): Promise<number> => {
     const r = await source.read(await target(), growth);
     expect(r.failures).toEqual([]);
-    return r.values['__loadGrowth'] ?? Number.NaN;
+    return sustainedGrowth(arrivalCountsOf(r.values));
   };
   try {
     await setLoad(namespace, 'ramp', {
@@ -190,7 +211,7 @@ test("the load-growth query of the simulator's default config reads 1 before it 
       promptTokens: 64,
       outputTokens: 8,
     });
-    // No history yet (the series are younger than the query's three minutes): 1.
+    // No history yet (the series are younger than the oldest count's three minutes): 1.
     expect(await read()).toBe(1);
     await setLoad(namespace, 'ramp', {
       kind: 'ramp',

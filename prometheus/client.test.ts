@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPrometheusClient, queryEndpoint } from './client.js';
-import { createPrometheusMetricsSource } from './metrics-source.js';
+import { createMetricsSource, createPrometheusMetricsSource } from './metrics-source.js';
 import type { QueryTarget } from './placeholders.js';
 import { createSemaphore } from './semaphore.js';
 
@@ -16,6 +16,8 @@ interface Received {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly query: string;
+  /** The form's `time` (evaluation time), when sent. */
+  readonly time: string | undefined;
 }
 
 type Answer = { status: number; body: string } | 'hang';
@@ -35,12 +37,14 @@ class CannedServer {
       let text = '';
       request.on('data', (chunk: Buffer) => (text += chunk.toString()));
       request.on('end', () => {
-        const query = new URLSearchParams(text).get('query') ?? '';
+        const form = new URLSearchParams(text);
+        const query = form.get('query') ?? '';
         this.received.push({
           method: request.method ?? '',
           url: request.url ?? '',
           headers: request.headers,
           query,
+          time: form.get('time') ?? undefined,
         });
         const chosen = this.answer(query);
         if (chosen === 'hang') {
@@ -267,6 +271,26 @@ describe('transport failures', () => {
     expect(await client.query('up')).toEqual(
       expect.objectContaining({ kind: 'error', errorClass: 'transient', reason: 'unreachable' }),
     );
+  });
+});
+
+describe('evaluation time', () => {
+  test('a query with an offset is evaluated that long before the read; one without has no time', async () => {
+    const server = new CannedServer(() => vector('1'));
+    const url = await server.start();
+    try {
+      const client = createPrometheusClient({ url, timeoutMs: 5000 });
+      const source = createMetricsSource(client, 1, undefined, () => 1_700_000_000_500);
+      await source.read(target, [
+        { name: 'now', query: 'a', aggregate: 'sum' },
+        { name: 'then', query: 'b', aggregate: 'sum', offsetSeconds: 120 },
+      ]);
+      const timeOf = (query: string) => server.received.find((r) => r.query === query)?.time;
+      expect(timeOf('a')).toBeUndefined();
+      expect(timeOf('b')).toBe('1699999880.500');
+    } finally {
+      await server.stop();
+    }
   });
 });
 

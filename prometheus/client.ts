@@ -14,7 +14,8 @@ export interface PrometheusClientOptions {
 /** Runs one instant query; never throws, every failure is a classified value. */
 export interface PrometheusClient {
   readonly queryUrl: string;
-  query(promql: string, signal?: AbortSignal): Promise<QueryOutcome>;
+  /** `atSeconds`: the evaluation time (Unix seconds, Prometheus's `time`); Prometheus's now when absent. */
+  query(promql: string, signal?: AbortSignal, atSeconds?: number): Promise<QueryOutcome>;
 }
 
 const QUERY_PATH = '/api/v1/query';
@@ -94,9 +95,10 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
   const evaluationTimeout = `${Math.max(1, Math.floor(options.timeoutMs * 0.9))}ms`;
   return {
     queryUrl,
-    async query(promql: string, signal?: AbortSignal): Promise<QueryOutcome> {
+    async query(promql: string, signal?: AbortSignal, atSeconds?: number): Promise<QueryOutcome> {
       try {
         const body = new URLSearchParams({ query: promql, timeout: evaluationTimeout });
+        if (atSeconds !== undefined) body.set('time', atSeconds.toFixed(3));
         const response = await http.post<string>(queryUrl, body.toString(), {
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
           signal,

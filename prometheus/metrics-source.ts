@@ -8,11 +8,13 @@ import { combineValues } from './response.js';
 import type { Semaphore } from './semaphore.js';
 import { createSemaphore } from './semaphore.js';
 
-/** One named query of a service: a metric block's query, or the idle request-rate query. */
+/** One named query of a service: a metric block's query, the idle request rate, or the load's arrivals. */
 export interface NamedQuery {
   readonly name: string;
   readonly query: string;
   readonly aggregate: SeriesAggregate;
+  /** Evaluate this many seconds before the read (Prometheus's `time`); now when absent. */
+  readonly offsetSeconds?: number;
 }
 
 /** A metric that could not be read this tick; the message names service, metric and Prometheus's text. */
@@ -55,7 +57,9 @@ async function readOne(
   named: NamedQuery,
   signal: AbortSignal | undefined,
   onQuery: QueryObserver | undefined,
+  readAtSeconds: number,
 ): Promise<OneMetric> {
+  const atSeconds = named.offsetSeconds === undefined ? undefined : readAtSeconds - named.offsetSeconds;
   const expansion = expandQuery(named.query, target);
   if (expansion.kind === 'noTarget') {
     return { kind: 'value', value: undefined };
@@ -65,7 +69,7 @@ async function readOne(
     expansion.queries.map((query) =>
       semaphore.run(async () => {
         const startedAt = performance.now();
-        const outcome = await client.query(query, signal);
+        const outcome = await client.query(query, signal, atSeconds);
         onQuery?.(
           (performance.now() - startedAt) / 1000,
           outcome.kind === 'error' ? outcome.errorClass : undefined,
@@ -103,14 +107,17 @@ export function createMetricsSource(
   client: PrometheusClient,
   maxConcurrentQueries: number,
   onQuery?: QueryObserver,
+  nowMs: () => number = Date.now,
 ): MetricsSource {
   const semaphore = createSemaphore(Math.max(1, Math.floor(maxConcurrentQueries)));
   return {
     async read(target, queries, signal) {
+      // One read time for the whole read, so queries with offsets are evaluated against the same "now".
+      const readAtSeconds = nowMs() / 1000;
       const results = await Promise.all(
         queries.map(async (named) => ({
           name: named.name,
-          result: await readOne(client, semaphore, target, named, signal, onQuery),
+          result: await readOne(client, semaphore, target, named, signal, onQuery, readAtSeconds),
         })),
       );
       const values: Record<string, number | undefined> = {};

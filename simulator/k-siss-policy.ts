@@ -1,5 +1,5 @@
 import {
-  LOAD_GROWTH_METRIC,
+  ARRIVALS_METRICS,
   REQUEST_RATE_METRIC,
   decideScale,
   nextState,
@@ -57,7 +57,13 @@ export function ksissPolicy(
     decide(view: ServiceView): PolicyAction {
       const metrics: Record<string, number> = { [REQUEST_RATE_METRIC]: view.metrics.request_rate };
       for (const m of config.metrics) metrics[m.name] = view.metrics[m.name as SimulatedSeriesName];
-      if (settings.loadGrowth !== undefined) metrics[LOAD_GROWTH_METRIC] = view.metrics.load_growth;
+      if (settings.loadGrowth !== undefined) {
+        const counts = view.observations.arrivalCounts(view.nowMs, view.servingSinceMs);
+        ARRIVALS_METRICS.forEach((name, i) => {
+          const count = counts[i];
+          if (count !== undefined) metrics[name] = count;
+        });
+      }
       const out = decideScale({
         config,
         catalog,

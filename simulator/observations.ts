@@ -4,6 +4,7 @@
  * the minute before that scrape. Quantiles go through histogram buckets and linear interpolation, as
  * `histogram_quantile` does; an empty window gives NaN (0/0), as PromQL does.
  */
+import { LOAD_GROWTH_OFFSETS_SECONDS, type ArrivalCounts } from '../autoscaler/index.js';
 import { VLLM_TPOT_BUCKETS_S, VLLM_TTFT_BUCKETS_S } from '../service-model/index.js';
 
 /** vLLM's `time_per_output_token_seconds` buckets (shared with the emulated pods). */
@@ -51,8 +52,6 @@ export const SIMULATED_SERIES = {
   concurrency_per_replica: 'requests in flight per ready replica, at the scrape',
   gpu_utilization: 'share of time the replicas were in an engine iteration over 1m, 0..1',
   request_rate: 'arrivals per second over 1m',
-  load_growth:
-    'requests finished in the last 1m / in the 1m ending 2m earlier, when each minute is significantly (2 sigma, Poisson) above the one before and the serving pods are at least 3m old; else 1',
 } as const;
 export type SimulatedSeriesName = keyof typeof SIMULATED_SERIES;
 
@@ -125,12 +124,8 @@ export class ObservationStore {
     return Math.floor(nowMs / this.scrapeIntervalMs) * this.scrapeIntervalMs;
   }
 
-  /**
-   * What every simulated series returns when queried at `nowMs`. `servingSinceMs` is when the oldest Ready
-   * pod of the serving revision became Ready: the pod-scoped queries of a real cluster see no history before
-   * it (a retired revision's pods are not in `{{podRegex}}`).
-   */
-  query(nowMs: number, servingSinceMs = Number.NEGATIVE_INFINITY): ObservedMetrics {
+  /** What every simulated series returns when queried at `nowMs`. */
+  query(nowMs: number): ObservedMetrics {
     const at = this.lastScrapeMs(nowMs);
     const from = at - this.windowMs;
     const lo = lowerBound(this.finished, from);
@@ -161,29 +156,27 @@ export class ObservationStore {
           ? Math.min(1, (gauge.busyMsTotal - gaugeBefore.busyMsTotal) / podMs)
           : Number.NaN,
       request_rate: arrivals / (this.windowMs / 1000),
-      load_growth: this.loadGrowth(at, servingSinceMs),
     };
   }
 
   /**
-   * The sustained growth of finished requests (`settings.loadGrowth`'s query in the default config): with
-   * c0, c1, c2 the requests finished in the last minute and in the two minutes before it, c0 / c2 when
-   * c0 - c1 > 2 sqrt(c0 + c1) and c1 - c2 > 2 sqrt(c1 + c2) (each minute above the one before by more than
-   * twice the Poisson noise of the difference), else 1. It is 1 too when the serving revision's pods are
-   * younger than the three minutes (`count(... offset 3m)` is empty in the query), as before the first
-   * request: right after a tier change the query sees only the new revision's completions, which would
-   * read as growth.
+   * `settings.loadGrowth`'s arrivals query evaluated at the last scrape and 1, 2 and 3 minutes before it
+   * (`LOAD_GROWTH_OFFSETS_SECONDS`): the requests that arrived in each of those minutes, newest first. On a
+   * real cluster the query covers the serving revision's pods (`{{podRegex}}`), whose series start at their
+   * first scrapes after `servingSinceMs` (when the oldest of them became Ready). A minute that ends before
+   * the second of those scrapes is no data, as `increase` needs two samples; so is one before the run. Only
+   * whether the oldest count exists matters for a minute the pods saw in part (`sustainedGrowth`).
    */
-  private loadGrowth(at: number, servingSinceMs: number): number {
-    if (at - 3 * MINUTE_MS < Math.max(0, servingSinceMs)) return 1;
-    const count = (endMs: number): number =>
-      lowerBound(this.finished, endMs + 1e-9) - lowerBound(this.finished, endMs - MINUTE_MS + 1e-9);
-    const c0 = count(at);
-    const c1 = count(at - MINUTE_MS);
-    const c2 = count(at - 2 * MINUTE_MS);
-    const above = (later: number, earlier: number): boolean =>
-      later - earlier > 2 * Math.sqrt(later + earlier);
-    return above(c0, c1) && above(c1, c2) ? c0 / c2 : 1;
+  arrivalCounts(nowMs: number, servingSinceMs: number): ArrivalCounts {
+    const at = this.lastScrapeMs(nowMs);
+    const seenFromMs = Math.max(0, servingSinceMs + 2 * this.scrapeIntervalMs);
+    const count = (offsetS: number): number | undefined => {
+      const end = at - offsetS * 1000;
+      const start = end - MINUTE_MS;
+      return end < seenFromMs || start < 0 ? undefined : countBetween(this.arrivals, start, end);
+    };
+    const [a, b, c, d] = LOAD_GROWTH_OFFSETS_SECONDS;
+    return [count(a), count(b), count(c), count(d)];
   }
 
   /** Mean of `inFlight` over gauge samples in (fromMs, toMs] (KPA's windowed concurrency). */

@@ -16,8 +16,10 @@ export interface ServiceView {
   readonly tierBackoffUntilMs: Readonly<Record<string, number>>;
   /** Every simulated series as a query at `nowMs` would return it. */
   readonly metrics: ObservedMetrics;
-  /** Raw access for controllers with their own windows (KPA). */
+  /** Raw access for controllers with their own windows (KPA) or queries at offsets (k-siss's load growth). */
   readonly observations: ObservationStore;
+  /** When the oldest Ready pod of the serving revision became Ready (+Infinity when none is). */
+  readonly servingSinceMs: number;
 }
 
 /** What a simulated controller asks for; every variant says why. */

@@ -214,8 +214,9 @@ function viewOf(cluster: SimCluster, observations: ObservationStore, nowMs: numb
     migrationInFlight: observed.migrationInFlight,
     capacity: cluster.freeCapacity,
     tierBackoffUntilMs: { ...observed.state.tierBackoffUntilMs },
-    metrics: observations.query(nowMs, cluster.servingSinceMs),
+    metrics: observations.query(nowMs),
     observations,
+    servingSinceMs: cluster.servingSinceMs,
   };
 }
 

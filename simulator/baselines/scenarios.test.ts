@@ -58,6 +58,7 @@ function run(policy: SimPolicy, scenario: Scenario): Tick[] {
         migrationInFlight: false,
         capacity: { nodes: [] },
         tierBackoffUntilMs: {},
+        servingSinceMs: 0,
         metrics: { ...metrics, ...scenario.metrics?.(atS, asked) } as ServiceView['metrics'],
         observations,
       };
