@@ -112,6 +112,30 @@ describe('Prometheus metrics source on the local Prometheus', () => {
     expect(result).toEqual({ values: { up: 2 }, failures: [] });
   });
 
+  test('a query with an offset is evaluated that long ago; series younger than that are "no data"', async () => {
+    // loadGrowth's arrivals run at offsets 0 to 180 s (Prometheus's `time` parameter). `time()` is the
+    // evaluation time itself; the pods' `up` series are younger than 30 minutes.
+    const before = Date.now() / 1000;
+    const result = await source.read(target, [
+      { name: 'now', query: 'time()', aggregate: 'max' },
+      { name: 'then', query: 'time()', aggregate: 'max', offsetSeconds: 180 },
+      {
+        name: 'upThen',
+        query: 'up{namespace="{{namespace}}",pod=~"{{podRegex}}"}',
+        aggregate: 'sum',
+        offsetSeconds: 1800,
+      },
+    ]);
+    const after = Date.now() / 1000;
+    expect(result.failures).toEqual([]);
+    const { now, then } = result.values;
+    expect(now).toBeGreaterThanOrEqual(before - 1);
+    expect(now).toBeLessThanOrEqual(after + 1);
+    expect(then).toBeGreaterThanOrEqual(before - 180 - 0.001);
+    expect(then).toBeLessThanOrEqual(after - 180 + 0.001);
+    expect(result.values.upThen).toBeUndefined();
+  });
+
   test('a query with no series is "no data" (undefined), not an error', async () => {
     const result = await source.read(target, [
       {
