@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { arrivalCountsOf, queriesOf, sustainedGrowth, type ServiceConfig } from '../autoscaler/index.js';
 import { createPrometheusMetricsSource } from '../prometheus/index.js';
 import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig } from '../simulator/index.js';
-import { createService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
+import { createService, getService, gpuServiceManifest, waitServiceReady } from './knative-e2e-support.js';
 
 // The emulator with real Knative Serving: revision pods are found by their Knative labels and a service's
 // load is split by the Route's traffic percent per revision.
@@ -179,10 +179,10 @@ test(
   TEST_TIMEOUT_MS,
 );
 
-test("the load growth of the simulator's default config reads 1 before three minutes of history, and above 1 as the load grows through a ramp", async () => {
+test("the load growth of the simulator's default config reads 1 before three minutes of history, above 1 as the load grows through a ramp, and 1 again after a tier change", async () => {
   // settings.loadGrowth (README, "Load growth"): the arrivals query evaluated now and 1, 2 and 3 minutes
   // ago; the growth is c0 / c2 when each of the last two minutes is significantly above the one before and
-  // the count of three minutes ago exists (else 1). A ramp of small requests from 1 to 8 req/s over 6
+  // the count of three minutes ago exists (else 1). A ramp of small requests from 1 to 8 req/s over 9
   // minutes must read above 1 once the pod's series are three minutes old, and at most the ramp's own 8x:
   // without the check on the oldest count, the completions-based query of the previous config read 64.7
   // here, its earlier minutes holding only the first seconds of the pod's history (as after a tier change).
@@ -191,7 +191,8 @@ test("the load growth of the simulator's default config reads 1 before three min
   expect(growth.map((q) => q.offsetSeconds)).toEqual([0, 60, 120, 180]);
   const kc = kubeConfig();
   await createService(kc, gpuServiceManifest('ramp', namespace, 'nvidia.com/mig-3g.40gb'));
-  await waitServiceReady(kc, namespace, 'ramp', 180_000);
+  const created = await waitServiceReady(kc, namespace, 'ramp', 180_000);
+  const firstRevision = created.status?.latestReadyRevisionName ?? '';
   const source = prometheusSource();
   const target = async () => {
     const pods = (await emulatorPods()).filter((p) => p.namespace === namespace && p.service === 'ramp');
@@ -216,7 +217,7 @@ test("the load growth of the simulator's default config reads 1 before three min
       kind: 'ramp',
       fromRequestsPerSecond: 1,
       toRequestsPerSecond: 8,
-      durationSeconds: 360,
+      durationSeconds: 540,
       promptTokens: 64,
       outputTokens: 8,
     });
@@ -232,7 +233,54 @@ test("the load growth of the simulator's default config reads 1 before three min
     process.stderr.write(`[emulator-knative] load growth during the ramp: ${seen}\n`);
     expect(seen).toBeGreaterThan(1.3);
     expect(seen).toBeLessThan(8);
+
+    // A tier change while the load keeps growing: a new revision on mig-2g.20gb takes all the traffic. Its
+    // pods have no count of three minutes ago until they are that old, so the growth reads 1 even once the
+    // counts of the last two minutes exist (a count over a minute the pods saw only in part would look like
+    // growth: the fault of the previous config's query).
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: 'serving.knative.dev',
+        version: 'v1',
+        namespace,
+        plural: 'services',
+        name: 'ramp',
+        body: { spec: gpuServiceManifest('ramp', namespace, 'nvidia.com/mig-2g.20gb').spec },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const newRevision = await eventually(
+      'a new revision Ready with all the traffic',
+      async () => {
+        const svc = await getService(kc, namespace, 'ramp');
+        const latest = svc.status?.latestReadyRevisionName;
+        const all = svc.status?.traffic?.some((t) => t.revisionName === latest && t.percent === 100);
+        return latest !== undefined && latest !== firstRevision && all === true ? latest : undefined;
+      },
+      180_000,
+      1000,
+    );
+    const newPods = async () => {
+      const pods = (await emulatorPods()).filter(
+        (p) => p.namespace === namespace && p.service === 'ramp' && p.revision === newRevision,
+      );
+      return { namespace, service: 'ramp', revision: newRevision, readyPods: pods.map((p) => p.pod) };
+    };
+    const counts = await eventually(
+      'the counts of the last two minutes for the new revision',
+      async () => {
+        const r = await source.read(await newPods(), growth);
+        const c = arrivalCountsOf(r.values);
+        return r.failures.length === 0 && c[2] !== undefined ? c : undefined;
+      },
+      300_000,
+      5000,
+    );
+    process.stderr.write(`[emulator-knative] counts after the tier change: ${JSON.stringify(counts)}\n`);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[3]).toBeUndefined();
+    expect(sustainedGrowth(counts)).toBe(1);
   } finally {
     await clearLoad(namespace, 'ramp');
   }
-}, 720_000);
+}, 900_000);
