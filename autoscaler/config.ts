@@ -48,10 +48,14 @@ export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'p
 export const REQUEST_RATE_METRIC = '__requestRate';
 /**
  * `settings.loadGrowth`: the arrivals query runs evaluated now and 1, 2 and 3 minutes ago (Prometheus's
- * `time` parameter); the shell passes the four counts among the values under these names, newest first.
+ * `time` parameter); the shell passes each count among the values under its name. Newest first.
  */
-export const LOAD_GROWTH_OFFSETS_SECONDS = [0, 60, 120, 180] as const;
-export const ARRIVALS_METRICS = ['__arrivals0m', '__arrivals1m', '__arrivals2m', '__arrivals3m'] as const;
+export const ARRIVAL_COUNTS = [
+  { name: '__arrivals0m', offsetSeconds: 0 },
+  { name: '__arrivals1m', offsetSeconds: 60 },
+  { name: '__arrivals2m', offsetSeconds: 120 },
+  { name: '__arrivals3m', offsetSeconds: 180 },
+] as const;
 export const DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR = 2;
 
 export const DEFAULT_PROMETHEUS_URL =

@@ -3,13 +3,7 @@ import { claim } from '../gpu-registry/index.js';
 import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '../prometheus/index.js';
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
-import {
-  ARRIVALS_METRICS,
-  DEFAULT_SERVICE_SETTINGS,
-  isIgnored,
-  LOAD_GROWTH_OFFSETS_SECONDS,
-  REQUEST_RATE_METRIC,
-} from './config.js';
+import { ARRIVAL_COUNTS, DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRIC } from './config.js';
 import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
@@ -83,14 +77,9 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
   }
   const growth = config.settings.loadGrowth;
   if (growth !== undefined && config.settings.policy !== 'ksiss-original') {
-    LOAD_GROWTH_OFFSETS_SECONDS.forEach((offsetSeconds, i) => {
-      queries.push({
-        name: ARRIVALS_METRICS[i] as string,
-        query: growth.arrivalsQuery,
-        aggregate: 'sum',
-        offsetSeconds,
-      });
-    });
+    for (const { name, offsetSeconds } of ARRIVAL_COUNTS) {
+      queries.push({ name, query: growth.arrivalsQuery, aggregate: 'sum', offsetSeconds });
+    }
   }
   return queries;
 }

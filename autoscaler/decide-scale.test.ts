@@ -50,6 +50,8 @@ const QUEUE: MetricSpec = { ...LATENCY, name: 'queue', slo: 10 };
 const PRESSURE = { latency: 2, throughput: 120 };
 const IN_BAND = { latency: 1, throughput: 120 };
 const SLACK = { latency: 0.2, throughput: 200 };
+/** Load-growth sizing on, at most 2x per step. */
+const GROWTH = { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } };
 /** settings.loadGrowth's four arrival counts, newest first; the minute before c2 is c2 again, or none (null). */
 const arrivals = (c0: number, c1: number, c2: number, c3: number | null = c2) => ({
   __arrivals0m: c0,
@@ -667,7 +669,7 @@ const CASES: readonly Case[] = [
   // Load growth: a single step that adds less than the sustained growth is replaced by a jump.
   {
     name: 'growing load: the single step (3g -> 4g, x1.14) is too small for x1.8; the tier jump ties with 4 replicas and wins',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     metrics: { ...PRESSURE, ...arrivals(180, 140, 100) },
     expected: {
@@ -681,7 +683,7 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'growing load with no room for the larger tiers: a replica jump instead',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     capacity: { nodes: [{ name: 'n1', free: { ...mig('3g.40gb', 2), ...mig('4g.40gb', 2) } }] },
     metrics: { ...PRESSURE, ...arrivals(180, 140, 100) },
@@ -690,28 +692,28 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'growth the single step covers: the single step',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     metrics: { ...PRESSURE, ...arrivals(11000, 10500, 10000) },
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },
   },
   {
     name: 'no count three minutes back (a new revision, or no history): the single step',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     metrics: { ...PRESSURE, ...arrivals(180, 140, 100, null) },
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },
   },
   {
     name: 'a step, not a ramp (the last minute no higher than the one before): the single step',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     metrics: { ...PRESSURE, ...arrivals(180, 180, 100) },
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },
   },
   {
     name: 'growth is capped at maxStepFactor (a growth from a silent minute included)',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-2g.20gb', 1),
     metrics: { ...PRESSURE, ...arrivals(400, 50, 0) },
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },
@@ -725,14 +727,14 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'growth alone is no pressure',
-    settings: { loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: GROWTH,
     observation: at('mig-3g.40gb', 2),
     metrics: { ...IN_BAND, ...arrivals(180, 140, 100) },
     expected: { action: 'hold', reason: 'withinBand' },
   },
   {
     name: 'the original policy ignores the load growth',
-    settings: { policy: 'ksiss-original', loadGrowth: { arrivalsQuery: 'a', maxStepFactor: 2 } },
+    settings: { policy: 'ksiss-original', ...GROWTH },
     observation: at('mig-3g.40gb', 2),
     metrics: { ...PRESSURE, ...arrivals(180, 140, 100) },
     expected: { action: 'up', targetTier: 'mig-4g.40gb' },

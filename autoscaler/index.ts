@@ -10,8 +10,7 @@ export {
   effectiveSettings,
   KNOWN_PLACEHOLDERS,
   REQUEST_RATE_METRIC,
-  ARRIVALS_METRICS,
-  LOAD_GROWTH_OFFSETS_SECONDS,
+  ARRIVAL_COUNTS,
   RESERVED_KEYS,
   formatIssue,
   formatValue,
@@ -38,7 +37,7 @@ export {
   recordRecommendation,
   signalOf,
 } from './decide-scale.js';
-export { arrivalCountsOf, sustainedGrowth, type ArrivalCounts } from './load-growth.js';
+export { arrivalCountsOf, mapArrivalCounts, sustainedGrowth, type ArrivalCounts } from './load-growth.js';
 export type { BandState, DecideOutput, MetricSignal, ProvidedCapacity, SignalState } from './decide-scale.js';
 export {
   applyScalingPolicies,

@@ -1,4 +1,4 @@
-import { ARRIVALS_METRICS } from './config.js';
+import { ARRIVAL_COUNTS } from './config.js';
 import type { MetricValues } from './types.js';
 
 /** Arrivals in the last minute and in each of the three minutes before it, newest first. */
@@ -9,10 +9,17 @@ export type ArrivalCounts = readonly [
   number | undefined,
 ];
 
-/** The four counts of `settings.loadGrowth` among a tick's metric values (`ARRIVALS_METRICS`). */
+/** The four counts, one from each of `ARRIVAL_COUNTS` (its name and offset), newest first. */
+export function mapArrivalCounts(
+  count: (of: (typeof ARRIVAL_COUNTS)[number]) => number | undefined,
+): ArrivalCounts {
+  const [a, b, c, d] = ARRIVAL_COUNTS;
+  return [count(a), count(b), count(c), count(d)];
+}
+
+/** The four counts of `settings.loadGrowth` among a tick's metric values. */
 export function arrivalCountsOf(metrics: MetricValues): ArrivalCounts {
-  const [a, b, c, d] = ARRIVALS_METRICS;
-  return [metrics[a], metrics[b], metrics[c], metrics[d]];
+  return mapArrivalCounts(({ name }) => metrics[name]);
 }
 
 /** Twice the Poisson noise of a difference of two counts: a change beyond it is not chance. */

@@ -1,5 +1,5 @@
 import {
-  ARRIVALS_METRICS,
+  ARRIVAL_COUNTS,
   REQUEST_RATE_METRIC,
   decideScale,
   nextState,
@@ -59,7 +59,7 @@ export function ksissPolicy(
       for (const m of config.metrics) metrics[m.name] = view.metrics[m.name as SimulatedSeriesName];
       if (settings.loadGrowth !== undefined) {
         const counts = view.observations.arrivalCounts(view.nowMs, view.servingSinceMs);
-        ARRIVALS_METRICS.forEach((name, i) => {
+        ARRIVAL_COUNTS.forEach(({ name }, i) => {
           const count = counts[i];
           if (count !== undefined) metrics[name] = count;
         });

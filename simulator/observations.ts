@@ -4,7 +4,7 @@
  * the minute before that scrape. Quantiles go through histogram buckets and linear interpolation, as
  * `histogram_quantile` does; an empty window gives NaN (0/0), as PromQL does.
  */
-import { LOAD_GROWTH_OFFSETS_SECONDS, type ArrivalCounts } from '../autoscaler/index.js';
+import { mapArrivalCounts, type ArrivalCounts } from '../autoscaler/index.js';
 import { VLLM_TPOT_BUCKETS_S, VLLM_TTFT_BUCKETS_S } from '../service-model/index.js';
 
 /** vLLM's `time_per_output_token_seconds` buckets (shared with the emulated pods). */
@@ -161,7 +161,7 @@ export class ObservationStore {
 
   /**
    * `settings.loadGrowth`'s arrivals query evaluated at the last scrape and 1, 2 and 3 minutes before it
-   * (`LOAD_GROWTH_OFFSETS_SECONDS`): the requests that arrived in each of those minutes, newest first. On a
+   * (`ARRIVAL_COUNTS`): the requests that arrived in each of those minutes, newest first. On a
    * real cluster the query covers the serving revision's pods (`{{podRegex}}`), whose series start at their
    * first scrapes after `servingSinceMs` (when the oldest of them became Ready). A minute that ends before
    * the second of those scrapes is no data, as `increase` needs two samples; so is one before the run. Only
@@ -170,13 +170,11 @@ export class ObservationStore {
   arrivalCounts(nowMs: number, servingSinceMs: number): ArrivalCounts {
     const at = this.lastScrapeMs(nowMs);
     const seenFromMs = Math.max(0, servingSinceMs + 2 * this.scrapeIntervalMs);
-    const count = (offsetS: number): number | undefined => {
-      const end = at - offsetS * 1000;
+    return mapArrivalCounts(({ offsetSeconds }) => {
+      const end = at - offsetSeconds * 1000;
       const start = end - MINUTE_MS;
       return end < seenFromMs || start < 0 ? undefined : countBetween(this.arrivals, start, end);
-    };
-    const [a, b, c, d] = LOAD_GROWTH_OFFSETS_SECONDS;
-    return [count(a), count(b), count(c), count(d)];
+    });
   }
 
   /** Mean of `inFlight` over gauge samples in (fromMs, toMs] (KPA's windowed concurrency). */

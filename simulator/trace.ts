@@ -127,13 +127,7 @@ function parseAzure(
   return finish(
     name,
     'azure-csv',
-    rows.map((r) => ({
-      offsetMs: r.atMs - startMs,
-      prompt: r.prompt,
-      output: r.output,
-      lineNo: r.lineNo,
-      time: r.time,
-    })),
+    rows.map(({ atMs, ...row }) => ({ ...row, offsetMs: atMs - startMs })),
     'TIMESTAMP',
   );
 }
