@@ -336,6 +336,15 @@ const BAD_CASES: readonly BadCase[] = [
     usable: true,
   },
   {
+    name: 'load growth with the former `query` field (a growth factor, replaced by arrivalsQuery)',
+    data: { gpt2: withSettings('{loadGrowth: {query: "g"}}') },
+    lines: [
+      'gpt2.settings.loadGrowth.arrivalsQuery = (missing): required',
+      'gpt2.settings.loadGrowth.query = "g": unknown field (known: arrivalsQuery, maxStepFactor)',
+    ],
+    usable: true,
+  },
+  {
     name: 'misspelt load growth field',
     data: { gpt2: withSettings('{loadGrowth: {arrivalsQuery: "a", maxStep: 2}}') },
     lines: ['gpt2.settings.loadGrowth.maxStep = 2: unknown field (known: arrivalsQuery, maxStepFactor)'],
