@@ -17,7 +17,11 @@ export interface MetricSpec {
   readonly aggregate: SeriesAggregate;
 }
 
-export type PolicyMode = 'k-siss' | 'ksiss-original';
+/**
+ * `size`: the sizing planner (demand, capacity per tier, the cheapest tier x replicas, in one action);
+ * `step`: the ladder walk, one tier or replica step per cooldown; `ksiss-original`: the Go original's rules.
+ */
+export type PolicyMode = 'size' | 'step' | 'ksiss-original';
 
 /** What a service does when it is idle (request rate is exactly 0). */
 export interface IdlePolicy {
@@ -53,6 +57,58 @@ export interface MigrationSettings {
   readonly tierBackoffSeconds: number;
 }
 
+/** Offered load of one service (arrivals, not completions: right while the service is saturated). */
+export interface Demand {
+  readonly arrivalsPerS: number;
+  readonly promptTokensPerS: number;
+  readonly outputTokensPerS: number;
+}
+
+/**
+ * What one replica of a tier sustains within the service's SLOs. A replica's load is the sum, over the rates
+ * given, of demand / capacity (time-sharing: prefill is compute-bound, decode bandwidth-bound, and both run in
+ * the same engine iterations), so `{promptTokensPerS: 8000, outputTokensPerS: 900}` is full at 4,000 prompt
+ * plus 450 output tokens per second.
+ */
+export interface TierCapacity {
+  readonly promptTokensPerS?: number;
+  readonly outputTokensPerS?: number;
+  readonly requestsPerS?: number;
+}
+
+/** A per-model profile: the capacity of one replica per tier, as measured by a benchmark of each tier. */
+export interface SizingProfile {
+  readonly name: string;
+  readonly tiers: Readonly<Record<string, TierCapacity>>;
+}
+
+/** The queries the planner reads demand from; each counts something over the minute before its evaluation. */
+export interface SizingQueries {
+  /** Requests that arrived (finished + change in running and waiting). Also run 1, 2 and 3 minutes ago. */
+  readonly arrivalsQuery: string;
+  /** Requests that finished. */
+  readonly completionsQuery: string;
+  /** Prompt tokens processed. */
+  readonly promptTokensQuery: string;
+  /** Output tokens generated. */
+  readonly outputTokensQuery: string;
+}
+
+/** `settings.sizing`: the planner's settings. */
+export interface SizingSettings {
+  /** The resolved profile (ConfigMap key `_profiles`), if the block names one. */
+  readonly profile?: SizingProfile;
+  /**
+   * The least headroom, and the dead band of the planner: a capacity short of demand x (1 + floor) is scaled
+   * up, a saving under `floor` of the cost is not worth a change. Default 0.1, the HPA's tolerance.
+   */
+  readonly headroomFloor: number;
+  readonly queries: SizingQueries;
+}
+
+/** Learned corrections: per tier, the factor the prior capacity is multiplied by. Persisted on the object. */
+export type CapacityFactors = Readonly<Record<string, number>>;
+
 /** Per-service settings block; every field has a documented default. */
 export interface ServiceSettings {
   readonly namespace?: string;
@@ -73,6 +129,8 @@ export interface ServiceSettings {
   readonly cooldownSeconds: number;
   readonly idle?: IdlePolicy;
   readonly loadGrowth?: LoadGrowthPolicy;
+  /** The sizing planner's settings (used by `policy: size`). */
+  readonly sizing: SizingSettings;
   readonly dryRun: boolean;
   readonly migration: MigrationSettings;
 }
@@ -138,6 +196,19 @@ export interface ServiceObservation {
   readonly lastAction?: Exclude<ScaleAction, 'hold'>;
   /** Tiers that recently failed to become ready, until when (ms since epoch). */
   readonly tierBackoffUntilMs?: Readonly<Record<string, number>>;
+  /** The sizing planner's learned capacity corrections. */
+  readonly capacityFactors?: CapacityFactors;
+  /** The configuration the last action asked for, while it is not yet in place. */
+  readonly pendingTarget?: PendingTarget;
+  /** When the last action's configuration was seen in place (the planner's cooldown counts from it). */
+  readonly lastReadyAtMs?: number;
+}
+
+/** An action's wanted configuration, from when it started until it is seen in place. */
+export interface PendingTarget {
+  readonly tier: string;
+  readonly replicas: number;
+  readonly sinceMs: number;
 }
 
 /** Metric name -> value; `undefined` means the query returned no series. NaN is kept as NaN. */
@@ -180,7 +251,13 @@ export const HOLD_REASON_NAMES = {
 } as const satisfies Record<HoldReason, string>;
 
 /** Why DecideScale acted. */
-export type ActReason = 'sloPressure' | 'slack' | 'idle' | 'belowMinimum' | 'aboveMaximum';
+export type ActReason =
+  | 'sloPressure' // an SLO metric is past its pressure threshold
+  | 'demand' // the sizing planner: the demand needs more capacity than runs now
+  | 'slack' // every metric is slack (step), or the planner found a cheaper configuration that covers the demand
+  | 'idle'
+  | 'belowMinimum'
+  | 'aboveMaximum';
 
 /** The outcome of DecideScale; every variant says why, for machines (`reason`) and people (`message`). */
 export type Decision =
@@ -188,6 +265,8 @@ export type Decision =
   | {
       readonly action: 'up' | 'down';
       readonly targetTier: string;
+      /** The replicas of the new tier (set by the sizing planner); absent: as many as run now. */
+      readonly targetReplicas?: number;
       readonly reason: ActReason;
       readonly message: string;
     }
@@ -207,6 +286,9 @@ export interface PersistedServiceState {
   readonly lastActionAtMs?: number;
   readonly lastAction?: Exclude<ScaleAction, 'hold'>;
   readonly tierBackoffUntilMs?: Readonly<Record<string, number>>;
+  readonly capacityFactors?: CapacityFactors;
+  readonly pendingTarget?: PendingTarget;
+  readonly lastReadyAtMs?: number;
 }
 
 /** One Knative Service as the control loop sees it (built by knative/ from the API server). */
