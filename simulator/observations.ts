@@ -73,6 +73,8 @@ export interface GaugeSample {
 
 interface Finished {
   readonly finishMs: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
   readonly ttftS: number;
   readonly tpotS: number;
   readonly queueS: number;
@@ -100,9 +102,12 @@ export class ObservationStore {
     tpotMs: number,
     queueMs: number,
     outputTokens: number,
+    promptTokens = 0,
   ): void {
     const entry = {
       finishMs,
+      promptTokens,
+      outputTokens,
       ttftS: ttftMs / 1000,
       tpotS: tpotMs / 1000,
       queueS: queueMs / 1000,
@@ -175,6 +180,32 @@ export class ObservationStore {
       const start = end - MINUTE_MS;
       return end < seenFromMs || start < 0 ? undefined : countBetween(this.arrivals, start, end);
     });
+  }
+
+  /**
+   * The sizing planner's counts (`settings.sizing`): requests finished, prompt tokens and output tokens in the
+   * minute before the last scrape, each counted when its request finished (vLLM counts tokens as it processes
+   * them; over a minute the two agree but for the requests in flight). Undefined like `arrivalCounts`: the
+   * serving revision's series need two scrapes.
+   */
+  sizingCounts(
+    nowMs: number,
+    servingSinceMs: number,
+  ): { readonly completions: number; readonly promptTokens: number; readonly outputTokens: number } | undefined {
+    const at = this.lastScrapeMs(nowMs);
+    const seenFromMs = Math.max(0, servingSinceMs + 2 * this.scrapeIntervalMs);
+    const from = at - MINUTE_MS;
+    if (at < seenFromMs || from < 0) return undefined;
+    const lo = lowerBound(this.finished, from);
+    const hi = lowerBound(this.finished, at + 1e-9);
+    let promptTokens = 0;
+    let outputTokens = 0;
+    for (let i = lo; i < hi; i += 1) {
+      const f = this.finished[i] as Finished;
+      promptTokens += f.promptTokens;
+      outputTokens += f.outputTokens;
+    }
+    return { completions: hi - lo, promptTokens, outputTokens };
   }
 
   /** Mean of `inFlight` over gauge samples in (fromMs, toMs] (KPA's windowed concurrency). */

@@ -94,7 +94,14 @@ export function simulate(options: SimulationOptions): SimulationResult {
     seededRandom(options.seed),
     {
       served(c) {
-        observations.recordServed(c.finishMs, c.ttftMs, c.tpotMs, c.queueMs, c.request.outputTokens);
+        observations.recordServed(
+          c.finishMs,
+          c.ttftMs,
+          c.tpotMs,
+          c.queueMs,
+          c.request.outputTokens,
+          c.request.promptTokens,
+        );
         ttfts.push(c.ttftMs);
         if (c.request.outputTokens > 1) tpots.push(c.tpotMs);
         if (meetsSlo(slo, c.request.promptTokens, c.ttftMs, c.tpotMs)) met += 1;
