@@ -18,6 +18,9 @@ import type {
   MigrationSettings,
   ServiceConfig,
   ServiceSettings,
+  SizingProfile,
+  SizingQueries,
+  SizingSettings,
 } from './types.js';
 
 /**
@@ -41,7 +44,7 @@ import type {
  */
 
 /** Keys of the ConfigMap that are not services. */
-export const RESERVED_KEYS = ['_global', '_tiers'] as const;
+export const RESERVED_KEYS = ['_global', '_tiers', '_profiles'] as const;
 /** Placeholders a query may use besides `%s`. */
 export const KNOWN_PLACEHOLDERS = ['namespace', 'service', 'revision', 'pod', 'podRegex'] as const;
 /** The name under which the shell passes the idle policy's request rate among the metric values. */
@@ -57,6 +60,32 @@ export const ARRIVAL_COUNTS = [
   { name: '__arrivals3m', offsetSeconds: 180 },
 ] as const;
 export const DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR = 2;
+
+/** vLLM's series, summed over the serving revision's pods, each counted over the minute before evaluation. */
+const VLLM_SELECTOR = '{namespace="{{namespace}}", pod=~"{{podRegex}}"}';
+
+/**
+ * The sizing planner's queries for vLLM (docs/configuration.md lists the TGI and SGLang equivalents). Arrivals
+ * are the requests that finished plus the change in those running or waiting, so they stay right while the
+ * service is saturated and queueing.
+ */
+export const DEFAULT_SIZING_QUERIES: SizingQueries = {
+  arrivalsQuery: `sum(increase(vllm:request_success_total${VLLM_SELECTOR}[1m])) + sum(delta(vllm:num_requests_running${VLLM_SELECTOR}[1m])) + sum(delta(vllm:num_requests_waiting${VLLM_SELECTOR}[1m]))`,
+  completionsQuery: `sum(increase(vllm:request_success_total${VLLM_SELECTOR}[1m]))`,
+  promptTokensQuery: `sum(increase(vllm:prompt_tokens_total${VLLM_SELECTOR}[1m]))`,
+  outputTokensQuery: `sum(increase(vllm:generation_tokens_total${VLLM_SELECTOR}[1m]))`,
+};
+
+/**
+ * The headroom floor and dead band: the HPA's tolerance (0.1). A capacity within 10% of the demand's need is
+ * not acted on, so the floor must cover at least that much, or the service could sit 10% short unnoticed.
+ */
+export const DEFAULT_HEADROOM_FLOOR = 0.1;
+
+export const DEFAULT_SIZING_SETTINGS: SizingSettings = {
+  headroomFloor: DEFAULT_HEADROOM_FLOOR,
+  queries: DEFAULT_SIZING_QUERIES,
+};
 
 export const DEFAULT_PROMETHEUS_URL =
   'http://prometheus-kube-prometheus-prometheus.monitoring.svc.cluster.local:9090';
@@ -84,20 +113,28 @@ export const DEFAULT_MIGRATION_SETTINGS: MigrationSettings = {
   tierBackoffSeconds: 600,
 };
 
+/**
+ * The cooldown, counted from when the last action's configuration is in place (the planner) or from its start
+ * (step): the effect must be visible before the next action, so one 1-minute metric window plus one scrape
+ * (15 s at the default 15 s scrape interval): 75 s.
+ */
+export const DEFAULT_COOLDOWN_SECONDS = 75;
+
 /** `maxReplicas` when not given is max(this, minReplicas). */
 export const DEFAULT_MAX_REPLICAS = 4;
 export const DEFAULT_IDLE_AFTER_SECONDS = 300;
 
 /** Defaults of a service block given as a plain list of metrics. */
 export const DEFAULT_SERVICE_SETTINGS: ServiceSettings = {
-  policy: 'k-siss',
+  policy: 'size',
   ladder: DEFAULT_LADDER,
   ladderDefaulted: true,
   minReplicas: 1,
   maxReplicas: DEFAULT_MAX_REPLICAS,
   scaleUpStabilizationSeconds: 0,
   scaleDownStabilizationSeconds: 300,
-  cooldownSeconds: 60,
+  cooldownSeconds: DEFAULT_COOLDOWN_SECONDS,
+  sizing: DEFAULT_SIZING_SETTINGS,
   dryRun: false,
   migration: DEFAULT_MIGRATION_SETTINGS,
 };
@@ -188,7 +225,9 @@ const dnsLabel = () =>
 
 const DIRECTIONS = ['lowerIsBetter', 'higherIsBetter'] as const;
 const AGGREGATES = ['max', 'avg', 'sum'] as const;
-const POLICIES = ['k-siss', 'ksiss-original'] as const;
+const POLICIES = ['size', 'step', 'ksiss-original'] as const;
+/** Accepted for ConfigMaps written before the planner: `k-siss` was the name of the ladder walk. */
+const LEGACY_POLICY_NAMES: Readonly<Record<string, (typeof POLICIES)[number]>> = { 'k-siss': 'step' };
 
 const metricSchema = z.strictObject({
   name: nonEmptyString(),
@@ -230,9 +269,38 @@ const loadGrowthSchema = z.strictObject({
     .default(DEFAULT_LOAD_GROWTH_MAX_STEP_FACTOR),
 });
 
+const tierCapacitySchema = z.strictObject({
+  promptTokensPerS: positiveNumber().optional(),
+  outputTokensPerS: positiveNumber().optional(),
+  requestsPerS: positiveNumber().optional(),
+});
+
+/** `_profiles`: profile name -> tier name -> what one replica sustains within the SLOs. */
+const profilesSchema = z.record(
+  nonEmptyString(),
+  z.record(nonEmptyString(), tierCapacitySchema, { error: 'must be a map of tier: capacity' }),
+  { error: 'must be a map of profile name: {tier: capacity}' },
+);
+
+const sizingSchema = z.strictObject({
+  profile: nonEmptyString().optional(),
+  headroomFloor: nonNegativeNumber()
+    .max(10, { error: 'must be <= 10' })
+    .default(DEFAULT_HEADROOM_FLOOR),
+  arrivalsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.arrivalsQuery),
+  completionsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.completionsQuery),
+  promptTokensQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.promptTokensQuery),
+  outputTokensQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.outputTokensQuery),
+});
+
 const settingsSchema = z.strictObject({
   namespace: dnsLabel().optional(),
-  policy: z.enum(POLICIES, { error: `must be one of ${POLICIES.join(', ')}` }).default('k-siss'),
+  policy: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? (LEGACY_POLICY_NAMES[value] ?? value) : value),
+      z.enum(POLICIES, { error: `must be one of ${POLICIES.join(', ')}` }),
+    )
+    .default('size'),
   ladder: z
     .array(nonEmptyString(), { error: 'must be a list of tier names' })
     .min(1, { error: 'must not be empty' })
@@ -243,9 +311,10 @@ const settingsSchema = z.strictObject({
   maxReplicas: wholeNumber().min(1, { error: 'must be >= 1' }).optional(),
   scaleUpStabilizationSeconds: nonNegativeNumber().default(0),
   scaleDownStabilizationSeconds: nonNegativeNumber().default(300),
-  cooldownSeconds: nonNegativeNumber().default(60),
+  cooldownSeconds: nonNegativeNumber().default(DEFAULT_COOLDOWN_SECONDS),
   idle: idleSchema.optional(),
   loadGrowth: loadGrowthSchema.optional(),
+  sizing: sizingSchema.prefault({}),
   dryRun: z.boolean({ error: 'must be true or false' }).default(false),
   migration: migrationSchema.prefault({}),
 });
@@ -276,6 +345,8 @@ const SETTINGS_FIELDS = fieldsOf(settingsSchema);
 const MIGRATION_FIELDS = fieldsOf(migrationSchema);
 const IDLE_FIELDS = fieldsOf(idleSchema);
 const LOAD_GROWTH_FIELDS = fieldsOf(loadGrowthSchema);
+const SIZING_FIELDS = fieldsOf(sizingSchema);
+const TIER_CAPACITY_FIELDS = fieldsOf(tierCapacitySchema);
 const SERVICE_OBJECT_FIELDS = fieldsOf(serviceObjectSchema);
 const GLOBAL_FIELDS = fieldsOf(globalSchema);
 
@@ -283,6 +354,7 @@ const settingsFields = (path: readonly PropertyKey[]): readonly string[] => {
   if (path[0] === 'migration') return MIGRATION_FIELDS;
   if (path[0] === 'idle') return IDLE_FIELDS;
   if (path[0] === 'loadGrowth') return LOAD_GROWTH_FIELDS;
+  if (path[0] === 'sizing') return SIZING_FIELDS;
   return SETTINGS_FIELDS;
 };
 
@@ -395,6 +467,7 @@ function parseSettings(
   catalog: TierCatalog,
   global: GlobalSettings,
   issues: Issues,
+  profiles: ReadonlyMap<string, SizingProfile>,
 ): ServiceSettings | undefined {
   const parsed = settingsSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -486,6 +559,20 @@ function parseSettings(
   if (s.loadGrowth !== undefined) {
     checkQuery(key, field('loadGrowth', 'arrivalsQuery'), s.loadGrowth.arrivalsQuery, issues);
   }
+  const { profile: profileName, headroomFloor, ...queries } = s.sizing;
+  for (const [name, query] of Object.entries(queries)) checkQuery(key, field('sizing', name), query, issues);
+  const profile = profileName === undefined ? undefined : profiles.get(profileName);
+  if (profileName !== undefined && profile === undefined) {
+    issues.push({
+      key,
+      path: field('sizing', 'profile'),
+      value: profileName,
+      message:
+        profiles.size === 0
+          ? 'unknown profile (the ConfigMap has no _profiles key)'
+          : `unknown profile (known: ${[...profiles.keys()].join(', ')})`,
+    });
+  }
   if (s.namespace !== undefined && !global.namespaces.includes(s.namespace)) {
     issues.push({
       key,
@@ -510,6 +597,7 @@ function parseSettings(
     cooldownSeconds: s.cooldownSeconds,
     ...(idle === undefined ? {} : { idle }),
     ...(s.loadGrowth === undefined ? {} : { loadGrowth: s.loadGrowth }),
+    sizing: { ...(profile === undefined ? {} : { profile }), headroomFloor, queries },
     dryRun: s.dryRun,
     migration: s.migration,
   };
@@ -522,6 +610,7 @@ export function parseServiceBlock(
   catalog: TierCatalog,
   global: GlobalSettings,
   issues: Issues,
+  profiles: ReadonlyMap<string, SizingProfile> = new Map(),
 ): ServiceConfig | undefined {
   const before = issues.length;
   if (!DNS_LABEL.test(key) || key.length > 63 || !/^[a-z]/.test(key)) {
@@ -541,7 +630,7 @@ export function parseServiceBlock(
   let settings: ServiceSettings | undefined;
   if (Array.isArray(root)) {
     metrics = parseMetrics(key, [], root, root, issues);
-    settings = parseSettings(key, ['settings'], root, undefined, catalog, global, issues);
+    settings = parseSettings(key, ['settings'], root, undefined, catalog, global, issues, profiles);
   } else if (root !== null && typeof root === 'object') {
     const parsed = serviceObjectSchema.safeParse(root);
     if (!parsed.success) {
@@ -551,7 +640,16 @@ export function parseServiceBlock(
       return undefined;
     }
     metrics = parseMetrics(key, ['metrics'], root, parsed.data.metrics, issues);
-    settings = parseSettings(key, ['settings'], root, parsed.data.settings, catalog, global, issues);
+    settings = parseSettings(
+      key,
+      ['settings'],
+      root,
+      parsed.data.settings,
+      catalog,
+      global,
+      issues,
+      profiles,
+    );
   } else {
     issues.push({
       key,
@@ -663,6 +761,46 @@ function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): Glob
 }
 
 /**
+ * Parses `_profiles`: per profile, per catalog tier, a capacity with at least one rate. A profile that names
+ * an unknown tier or gives a tier no rate is an issue of the whole document (profiles are shared).
+ */
+export function parseProfiles(
+  raw: string,
+  catalog: TierCatalog,
+  issues: Issues,
+): ReadonlyMap<string, SizingProfile> {
+  const key = '_profiles';
+  const profiles = new Map<string, SizingProfile>();
+  const yaml = parseYaml(key, raw, issues);
+  if (!yaml.ok || yaml.value === undefined || yaml.value === null) return profiles;
+  const parsed = profilesSchema.safeParse(yaml.value);
+  if (!parsed.success) {
+    issues.push(
+      ...zodIssuesToConfigIssues(key, [], yaml.value, parsed.error.issues, (path) =>
+        path.length >= 2 ? TIER_CAPACITY_FIELDS : [],
+      ),
+    );
+    return profiles;
+  }
+  for (const [name, tiers] of Object.entries(parsed.data)) {
+    for (const [tier, capacity] of Object.entries(tiers)) {
+      if (!catalog.has(tier)) {
+        issues.push({ key, path: formatPath([name, tier]), value: tier, message: 'unknown tier (not in the catalog)' });
+      } else if (Object.keys(capacity).length === 0) {
+        issues.push({
+          key,
+          path: formatPath([name, tier]),
+          value: capacity,
+          message: `must give at least one of ${TIER_CAPACITY_FIELDS.join(', ')}`,
+        });
+      }
+    }
+    profiles.set(name, { name, tiers });
+  }
+  return profiles;
+}
+
+/**
  * Validates a whole ConfigMap `data` map. Each invalid service block is skipped (its issues are listed in
  * `issues` and `config.issues`); an invalid `_global`, `_tiers` or environment makes the document unusable
  * (`config` undefined: the caller keeps its last good config).
@@ -682,6 +820,9 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
       catalog = merged.catalog;
     }
   }
+  const profilesRaw = data['_profiles'];
+  const profiles =
+    profilesRaw === undefined ? new Map<string, SizingProfile>() : parseProfiles(profilesRaw, catalog, documentIssues);
   if (documentIssues.length > 0 || global === undefined) return { config: undefined, issues: documentIssues };
 
   const serviceIssues: Issues = [];
@@ -698,7 +839,7 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
       });
       continue;
     }
-    const service = parseServiceBlock(key, data[key] ?? '', catalog, global, serviceIssues);
+    const service = parseServiceBlock(key, data[key] ?? '', catalog, global, serviceIssues, profiles);
     if (service !== undefined) services.set(key, service);
   }
   return { config: { global, catalog, services, issues: serviceIssues }, issues: serviceIssues };

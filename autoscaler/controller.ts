@@ -7,6 +7,7 @@ import { ARRIVAL_COUNTS, DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRI
 import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
+import { SIZING_METRICS } from './sizing.js';
 import type { Logger } from './logger.js';
 import { actionStarted, nextState, observationOf, shouldPersist } from './state.js';
 import type {
@@ -59,8 +60,9 @@ export function configFor(config: AutoscalerConfig, service: ObservedService): S
 }
 
 /**
- * The queries of a service: its metric blocks, plus the idle policy's request rate (summed over pods) and
- * the load growth's arrivals, evaluated now and 1, 2 and 3 minutes ago.
+ * The queries of a service: its metric blocks, plus the idle policy's request rate (summed over pods), the
+ * arrivals (the planner's, or the load growth's for `step`) evaluated now and 1, 2 and 3 minutes ago, and
+ * the planner's counts of completions and tokens.
  */
 export function queriesOf(config: ServiceConfig): NamedQuery[] {
   const queries: NamedQuery[] = config.metrics.map((metric) => ({
@@ -75,11 +77,25 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
       aggregate: 'sum',
     });
   }
-  const growth = config.settings.loadGrowth;
-  if (growth !== undefined && config.settings.policy !== 'ksiss-original') {
+  const policy = config.settings.policy;
+  const arrivalsQuery =
+    policy === 'size'
+      ? config.settings.sizing.queries.arrivalsQuery
+      : policy === 'step'
+        ? config.settings.loadGrowth?.arrivalsQuery
+        : undefined;
+  if (arrivalsQuery !== undefined) {
     for (const { name, offsetSeconds } of ARRIVAL_COUNTS) {
-      queries.push({ name, query: growth.arrivalsQuery, aggregate: 'sum', offsetSeconds });
+      queries.push({ name, query: arrivalsQuery, aggregate: 'sum', offsetSeconds });
     }
+  }
+  if (policy === 'size') {
+    const q = config.settings.sizing.queries;
+    queries.push(
+      { name: SIZING_METRICS.completions, query: q.completionsQuery, aggregate: 'sum' },
+      { name: SIZING_METRICS.promptTokens, query: q.promptTokensQuery, aggregate: 'sum' },
+      { name: SIZING_METRICS.outputTokens, query: q.outputTokensQuery, aggregate: 'sum' },
+    );
   }
   return queries;
 }
@@ -169,6 +185,20 @@ export interface PlannedDecision {
   readonly act: ActDecision | undefined;
 }
 
+/** The configuration an action asks for: its tier (or the current one) and its replicas (or those running). */
+export function targetOf(
+  decision: ActDecision,
+  observation: Pick<ServiceObservation, 'tier' | 'readyReplicas'>,
+): { readonly tier: string; readonly replicas: number } {
+  if ('targetTier' in decision) {
+    return {
+      tier: decision.targetTier,
+      replicas: decision.targetReplicas ?? Math.max(1, observation.readyReplicas),
+    };
+  }
+  return { tier: observation.tier, replicas: decision.targetReplicas };
+}
+
 /** How many pods of which tier an action needs while it runs (a tier move runs both revisions for a while). */
 export function podsNeeded(
   decision: ActDecision,
@@ -179,7 +209,9 @@ export function podsNeeded(
     case 'up':
     case 'down': {
       const tier = catalog.get(decision.targetTier);
-      return tier === undefined ? undefined : { tier, pods: Math.max(1, observation.readyReplicas) };
+      return tier === undefined
+        ? undefined
+        : { tier, pods: decision.targetReplicas ?? Math.max(1, observation.readyReplicas) };
     }
     case 'out': {
       const tier = catalog.get(observation.tier);
@@ -593,8 +625,16 @@ export function createController(deps: ControllerDeps): Controller {
       {
         recommendation: planned.output.recommendation,
         ...(act !== undefined && result !== undefined && actionStarted(result)
-          ? { startedAction: act.action }
+          ? { startedAction: act.action, startedTarget: targetOf(act, plan.observation) }
           : {}),
+        ...(planned.output.capacityFactors === undefined
+          ? {}
+          : { capacityFactors: planned.output.capacityFactors }),
+        observed: {
+          tier: plan.observation.tier,
+          readyReplicas: plan.observation.readyReplicas,
+          migrationInFlight: plan.observation.migrationInFlight,
+        },
       },
       config.settings,
       nowMs,

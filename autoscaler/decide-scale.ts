@@ -10,10 +10,12 @@ import {
 } from '../gpu-registry/index.js';
 import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
 import { arrivalCountsOf, sustainedGrowth } from './load-growth.js';
+import { decideSize, readyCooldownRemainingMs, sizeWindows } from './decide-size.js';
 import { cooldownRemainingMs, runEnds, windowExtreme } from './stabilization.js';
 import type {
   ActDecision,
   ActReason,
+  CapacityFactors,
   DecideInput,
   Decision,
   HoldReason,
@@ -64,6 +66,8 @@ export interface DecideOutput {
   readonly signals: readonly MetricSignal[];
   /** With `dryRun`: the action that would have been carried out. */
   readonly wouldAct?: ActDecision;
+  /** The sizing planner's capacity corrections after this tick (persist them). */
+  readonly capacityFactors?: CapacityFactors;
 }
 
 /** The state of the whole band of metrics. */
@@ -382,7 +386,7 @@ function growthStep(
 ): Raw | undefined {
   const { catalog, config, capacity } = input;
   const s = config.settings;
-  if (s.loadGrowth === undefined || s.policy === 'ksiss-original') return undefined;
+  if (s.loadGrowth === undefined || s.policy !== 'step') return undefined;
   const growth = sustainedGrowth(arrivalCountsOf(input.metrics));
   if (growth <= 1) return undefined;
   const now = servingCapacity(tier) * current.replicas;
@@ -647,9 +651,17 @@ export function decideScale(given: DecideInput): DecideOutput {
     replicas: observation.readyReplicas,
   };
   const signals = evaluateSignals(config.metrics, metrics);
-  const idleRate = s.idle !== undefined && !original ? metrics[REQUEST_RATE_METRIC] : undefined;
+  const sizing = s.policy === 'size';
+  const idleRate = s.idle !== undefined && !original && !sizing ? metrics[REQUEST_RATE_METRIC] : undefined;
   const idleNow = idleRate === 0;
-  const finish = (raw: Raw, target = raw.target): DecideOutput => {
+  let learned: CapacityFactors | undefined = observation.capacityFactors;
+  let fallbackNote = '';
+  const finish = (given: Raw, target = given.target): DecideOutput => {
+    const raw: Raw =
+      fallbackNote === ''
+        ? given
+        : { ...given, decision: { ...given.decision, message: `${given.decision.message} (${fallbackNote})` } };
+    const factors = learned === undefined ? {} : { capacityFactors: learned };
     const recommendation: Recommendation = {
       atMs: nowMs,
       tier: target.tier,
@@ -667,9 +679,10 @@ export function decideScale(given: DecideInput): DecideOutput {
         recommendation,
         signals,
         wouldAct: decision,
+        ...factors,
       };
     }
-    return { decision, recommendation, signals };
+    return { decision, recommendation, signals, ...factors };
   };
 
   if (observation.migrationInFlight) {
@@ -685,6 +698,38 @@ export function decideScale(given: DecideInput): DecideOutput {
   if (bounds !== undefined) return finish(bounds);
 
   const band = bandOf(signals);
+  if (sizing) {
+    const why =
+      band === 'pressure'
+        ? `sloPressure: ${describeSignals(signals, 'pressure')}`
+        : band === 'noData'
+          ? `no data: ${describeSignals(signals, 'noData')}`
+          : band === 'slack'
+            ? `slack: ${describeSignals(signals, 'slack')}`
+            : describeBand(signals);
+    const sized = decideSize(input, current, band, why);
+    learned = Object.keys(sized.factors).length === 0 ? undefined : sized.factors;
+    if (sized.kind === 'decided') {
+      const raw = sized.raw;
+      if (raw.decision.action === 'hold') return finish(raw);
+      const cooldown = readyCooldownRemainingMs(
+        observation,
+        nowMs,
+        s.cooldownSeconds,
+        s.migration.readyTimeoutSeconds,
+      );
+      if (cooldown.remainingMs > 0) {
+        const last = observation.lastAction === undefined ? 'the last action' : `the last action (${observation.lastAction})`;
+        const wait = cooldown.waiting
+          ? `cooldown: waiting for ${last} to be in place (${observation.pendingTarget?.replicas} x ${observation.pendingTarget?.tier})`
+          : `cooldown: ${last} in place, ${Math.ceil(cooldown.remainingMs / 1000)}s of ${s.cooldownSeconds}s left`;
+        return finish(holdRaw(current, 'cooldown', `${wait}; would: ${raw.decision.message}`), raw.target);
+      }
+      const windowed = sizeWindows(input, current, raw, sized.plan);
+      return finish(windowed ?? raw, raw.target);
+    }
+    fallbackNote = `sizing: ${sized.why}; ladder step instead`;
+  }
   const idleFor = nowMs - idleSinceMs(observation.recommendations, nowMs);
   const idle =
     idleNow && s.idle !== undefined && band !== 'pressure' && idleFor >= s.idle.afterSeconds * 1000;
@@ -757,9 +802,10 @@ function describeBand(signals: readonly MetricSignal[]): string {
 
 /** `up to mig-2g.20gb`, `out to 3 replicas`. */
 export function describeAction(decision: ActDecision): string {
-  return 'targetTier' in decision
+  if (!('targetTier' in decision)) return `scale ${decision.action} to ${decision.targetReplicas} replicas`;
+  return decision.targetReplicas === undefined
     ? `scale ${decision.action} to ${decision.targetTier}`
-    : `scale ${decision.action} to ${decision.targetReplicas} replicas`;
+    : `scale ${decision.action} to ${decision.targetReplicas} x ${decision.targetTier}`;
 }
 
 /** How far back the history must reach for these settings: the longest window (and the idle time). */

@@ -7,6 +7,11 @@ export {
   DEFAULT_MIGRATION_SETTINGS,
   DEFAULT_PROMETHEUS_URL,
   DEFAULT_SERVICE_SETTINGS,
+  DEFAULT_SIZING_QUERIES,
+  DEFAULT_SIZING_SETTINGS,
+  DEFAULT_HEADROOM_FLOOR,
+  DEFAULT_COOLDOWN_SECONDS,
+  parseProfiles,
   effectiveSettings,
   KNOWN_PLACEHOLDERS,
   REQUEST_RATE_METRIC,
@@ -37,6 +42,26 @@ export {
   recordRecommendation,
   signalOf,
 } from './decide-scale.js';
+export {
+  SIZING_METRICS,
+  MISS_BUDGET,
+  allowedTiers,
+  capacityFactor,
+  correctCapacity,
+  coverageOf,
+  demandOf,
+  describeDemand,
+  describePlan,
+  headroomOf,
+  inverseNormalLoss,
+  loadOn,
+  normalLoss,
+  planTarget,
+  priorCapacity,
+  scaleCapacity,
+} from './sizing.js';
+export type { Candidate, DemandReading, Headroom, Plan, PlanInput } from './sizing.js';
+export { decideSize, readyCooldownRemainingMs } from './decide-size.js';
 export { arrivalCountsOf, mapArrivalCounts, sustainedGrowth, type ArrivalCounts } from './load-growth.js';
 export type { BandState, DecideOutput, MetricSignal, ProvidedCapacity, SignalState } from './decide-scale.js';
 export {
@@ -71,6 +96,7 @@ export {
   liveReservations,
   planServices,
   podsNeeded,
+  targetOf,
   queriesOf,
   serviceKey,
   watchedNamespaces,

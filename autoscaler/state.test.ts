@@ -1,16 +1,18 @@
+import { DEFAULT_SIZING_SETTINGS } from './config.js';
 import { actionStarted, nextState, observationOf, pruneBackoff, shouldPersist } from './state.js';
 import type { ObservedService, PersistedServiceState, Recommendation, ServiceSettings } from './types.js';
 
 const T0 = 1_800_000_000_000;
 
 const settings: ServiceSettings = {
-  policy: 'k-siss',
+  policy: 'step',
   ladder: ['mig-1g.10gb', 'mig-2g.20gb'],
   minReplicas: 1,
   maxReplicas: 4,
   scaleUpStabilizationSeconds: 0,
   scaleDownStabilizationSeconds: 300,
   cooldownSeconds: 60,
+  sizing: DEFAULT_SIZING_SETTINGS,
   dryRun: false,
   migration: {
     readyTimeoutSeconds: 300,

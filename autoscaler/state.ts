@@ -1,6 +1,8 @@
 import { recordRecommendation } from './decide-scale.js';
 import type {
   ActuationResult,
+  CapacityFactors,
+  PendingTarget,
   ObservedService,
   PersistedServiceState,
   Recommendation,
@@ -32,6 +34,24 @@ export interface StateUpdate {
   readonly recommendation?: Recommendation;
   /** An action that was started (the actuator said `done` or `inProgress`). */
   readonly startedAction?: Exclude<ScaleAction, 'hold'>;
+  /** The configuration the started action asks for (kept until it is seen in place). */
+  readonly startedTarget?: { readonly tier: string; readonly replicas: number };
+  /** The sizing planner's capacity corrections after this tick. */
+  readonly capacityFactors?: CapacityFactors;
+  /** What runs now, to tell when a pending target is in place. */
+  readonly observed?: {
+    readonly tier: string;
+    readonly readyReplicas: number;
+    readonly migrationInFlight: boolean;
+  };
+}
+
+/** Whether the observed configuration is the pending target (no migration in flight). */
+export function targetInPlace(
+  pending: PendingTarget,
+  observed: NonNullable<StateUpdate['observed']>,
+): boolean {
+  return !observed.migrationInFlight && observed.tier === pending.tier && observed.readyReplicas === pending.replicas;
 }
 
 /**
@@ -52,11 +72,30 @@ export function nextState(
   const backoff = pruneBackoff(previous.tierBackoffUntilMs, nowMs);
   const lastAction = update.startedAction ?? previous.lastAction;
   const lastActionAtMs = update.startedAction !== undefined ? nowMs : previous.lastActionAtMs;
+  // A pending target ends when it is seen in place (the cooldown then counts from now) or when the
+  // migration's ready timeout has passed (the action failed or was superseded).
+  let pendingTarget: PendingTarget | undefined = previous.pendingTarget;
+  let lastReadyAtMs = previous.lastReadyAtMs;
+  if (pendingTarget !== undefined) {
+    if (update.observed !== undefined && targetInPlace(pendingTarget, update.observed)) {
+      lastReadyAtMs = nowMs;
+      pendingTarget = undefined;
+    } else if (nowMs >= pendingTarget.sinceMs + settings.migration.readyTimeoutSeconds * 1000) {
+      pendingTarget = undefined;
+    }
+  }
+  if (update.startedAction !== undefined && update.startedTarget !== undefined) {
+    pendingTarget = { ...update.startedTarget, sinceMs: nowMs };
+  }
+  const capacityFactors = update.capacityFactors ?? previous.capacityFactors;
   return {
     recommendations,
     ...(lastAction !== undefined ? { lastAction } : {}),
     ...(lastActionAtMs !== undefined ? { lastActionAtMs } : {}),
     ...(backoff !== undefined ? { tierBackoffUntilMs: backoff } : {}),
+    ...(capacityFactors !== undefined && Object.keys(capacityFactors).length > 0 ? { capacityFactors } : {}),
+    ...(pendingTarget !== undefined ? { pendingTarget } : {}),
+    ...(lastReadyAtMs !== undefined ? { lastReadyAtMs } : {}),
   };
 }
 
@@ -68,6 +107,9 @@ function canonical(state: PersistedServiceState): string {
     lastAction: state.lastAction ?? null,
     lastActionAtMs: state.lastActionAtMs ?? null,
     tierBackoffUntilMs: Object.entries(state.tierBackoffUntilMs ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    capacityFactors: Object.entries(state.capacityFactors ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    pendingTarget: state.pendingTarget ?? null,
+    lastReadyAtMs: state.lastReadyAtMs ?? null,
   });
 }
 
@@ -91,6 +133,9 @@ export function observationOf(service: ObservedService): ServiceObservation | un
     ...(state.lastActionAtMs !== undefined ? { lastActionAtMs: state.lastActionAtMs } : {}),
     ...(state.lastAction !== undefined ? { lastAction: state.lastAction } : {}),
     ...(state.tierBackoffUntilMs !== undefined ? { tierBackoffUntilMs: state.tierBackoffUntilMs } : {}),
+    ...(state.capacityFactors !== undefined ? { capacityFactors: state.capacityFactors } : {}),
+    ...(state.pendingTarget !== undefined ? { pendingTarget: state.pendingTarget } : {}),
+    ...(state.lastReadyAtMs !== undefined ? { lastReadyAtMs: state.lastReadyAtMs } : {}),
   };
 }
 

@@ -199,6 +199,7 @@ export function createKnativeActuator(
           revisionName: revisionNameFor(service.name, toTier.name, clock.now().toString(36)),
           gpuResources,
           ...(defaults === undefined ? {} : { defaultRequests: defaults }),
+          ...(decision.targetReplicas === undefined ? {} : { replicas: decision.targetReplicas }),
         };
         const run = await runMigration(
           client,

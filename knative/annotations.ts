@@ -18,6 +18,7 @@ const migrationRecordSchema = z.object({
   stepPauseSeconds: z.number().min(0),
   drainSeconds: z.number().min(0),
   tierBackoffSeconds: z.number().min(0),
+  toReplicas: z.number().int().positive().optional(),
   restoreLatestRevision: z.boolean(),
   fromTemplateMetadata: z.object({
     name: z.string().optional(),
@@ -78,6 +79,9 @@ const persistedStateSchema = z.object({
   lastActionAtMs: z.number().optional(),
   lastAction: z.enum(['up', 'down', 'out', 'in']).optional(),
   tierBackoffUntilMs: z.record(z.string(), z.number()).optional(),
+  capacityFactors: z.record(z.string(), z.number().positive()).optional(),
+  pendingTarget: z.object({ tier: z.string(), replicas: z.number(), sinceMs: z.number() }).optional(),
+  lastReadyAtMs: z.number().optional(),
 });
 
 /** Parses the persisted-state annotation; an unreadable one yields an empty state and the error. */

@@ -19,6 +19,7 @@ import {
   trafficRewriteProblem,
 } from './traffic.js';
 import {
+  INITIAL_SCALE_ANNOTATION,
   MAX_SCALE_ANNOTATION,
   MIGRATION_ANNOTATION,
   MIN_SCALE_ANNOTATION,
@@ -29,6 +30,7 @@ import {
   type MigrationRecord,
   type MigrationStep,
   type ObservedKnative,
+  type RevisionTemplate,
   type ServiceMergePatch,
   type TrafficTarget,
 } from './types.js';
@@ -82,6 +84,23 @@ function missingScaleBounds(
     if (want !== undefined && to.metadata.annotations?.[key] !== want) out[key] = want;
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A template whose revision starts with, and keeps, exactly `replicas` pods. */
+function withReplicas(template: RevisionTemplate, replicas: number): RevisionTemplate {
+  const count = String(replicas);
+  return {
+    ...template,
+    metadata: {
+      ...template.metadata,
+      annotations: {
+        ...template.metadata?.annotations,
+        [INITIAL_SCALE_ANNOTATION]: count,
+        [MIN_SCALE_ANNOTATION]: count,
+        [MAX_SCALE_ANNOTATION]: count,
+      },
+    },
+  };
 }
 
 function startMigration(
@@ -162,13 +181,14 @@ function startMigration(
     drainSeconds: settings.drainSeconds,
     tierBackoffSeconds: settings.tierBackoffSeconds,
     restoreLatestRevision: followsLatestRevision(service.spec.traffic),
+    ...(desired.replicas === undefined ? {} : { toReplicas: desired.replicas }),
     fromTemplateMetadata: {
       ...(template.metadata?.name !== undefined ? { name: template.metadata.name } : {}),
       ...(template.metadata?.annotations !== undefined ? { annotations: template.metadata.annotations } : {}),
       ...(template.metadata?.labels !== undefined ? { labels: template.metadata.labels } : {}),
     },
   };
-  const newTemplate = retierTemplate(
+  const retiered = retierTemplate(
     template,
     desired.fromTier,
     desired.toTier,
@@ -176,7 +196,9 @@ function startMigration(
     desired.gpuResources,
     desired.defaultRequests,
   );
-  const message = `migrating ${name} from ${desired.fromTier?.name ?? 'unknown tier'} (${fromRevision}) to ${desired.toTier.name} (${desired.revisionName}); traffic pinned to ${fromRevision} until the new revision is Ready`;
+  const newTemplate = desired.replicas === undefined ? retiered : withReplicas(retiered, desired.replicas);
+  const replicas = desired.replicas === undefined ? '' : ` x ${desired.replicas} replica(s)`;
+  const message = `migrating ${name} from ${desired.fromTier?.name ?? 'unknown tier'} (${fromRevision}) to ${desired.toTier.name}${replicas} (${desired.revisionName}); traffic pinned to ${fromRevision} until the new revision is Ready`;
   return {
     kind: 'patchService',
     patch: withRecord(observed, record, {
@@ -279,7 +301,9 @@ function stepCreating(observed: ObservedKnative, record: MigrationRecord, nowMs:
       event: { type: 'Warning', reason: 'TierMigrationAbandoned', message },
     };
   }
-  const bounds = missingScaleBounds(findRevision(observed, record.fromRevision), to);
+  // A migration that sets its own replicas wrote them into the new template; else the old bounds carry over.
+  const bounds =
+    record.toReplicas === undefined ? missingScaleBounds(findRevision(observed, record.fromRevision), to) : undefined;
   if (to !== undefined && bounds !== undefined) {
     const message = `carrying the replica bounds of ${record.fromRevision} over to ${record.toRevision} (${Object.entries(
       bounds,

@@ -9,6 +9,7 @@ export const MPS_THREAD_PERCENTAGE_ENV = 'CUDA_MPS_ACTIVE_THREAD_PERCENTAGE';
 /** Knative's per-revision scale bounds (read by the PodAutoscaler the revision owns). */
 export const MIN_SCALE_ANNOTATION = 'autoscaling.knative.dev/min-scale';
 export const MAX_SCALE_ANNOTATION = 'autoscaling.knative.dev/max-scale';
+export const INITIAL_SCALE_ANNOTATION = 'autoscaling.knative.dev/initial-scale';
 /** Label Knative puts on a revision's pods. */
 export const REVISION_LABEL = 'serving.knative.dev/revision';
 /** Label Knative puts on revisions and pods with the owning Service's name. */
@@ -141,6 +142,8 @@ export interface MigrationRecord {
   readonly tierBackoffSeconds: number;
   /** `spec.traffic` used `latestRevision: true` before; restored at the end. */
   readonly restoreLatestRevision: boolean;
+  /** The new revision's replicas, when the migration also changes them (the sizing planner). */
+  readonly toReplicas?: number;
   /** The template's metadata before the change (the spec is taken from the old Revision on rollback). */
   readonly fromTemplateMetadata: {
     readonly name?: string;
@@ -169,6 +172,11 @@ export interface DesiredTier {
   readonly gpuResources: readonly string[];
   /** CPU and memory requested by the GPU container when it requests none (`DEFAULT_CPU`, `DEFAULT_MEMORY`). */
   readonly defaultRequests?: DefaultRequests;
+  /**
+   * The new revision's replicas (tier and replicas in one migration): its template gets initial-, min- and
+   * max-scale of this count, so Knative reports it Ready only once that many pods are, and traffic moves then.
+   */
+  readonly replicas?: number;
 }
 
 /** Requests given to a re-tiered GPU container that has none of its own. */

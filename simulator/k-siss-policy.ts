@@ -1,8 +1,12 @@
 import {
   ARRIVAL_COUNTS,
   REQUEST_RATE_METRIC,
+  SIZING_METRICS,
+  type SizingProfile,
   decideScale,
   nextState,
+  targetOf,
+  type CapacityFactors,
   type Decision,
   type MetricValues,
   type PersistedServiceState,
@@ -30,13 +34,19 @@ export function unknownSimulatedMetrics(config: ServiceConfig): string[] {
  * kept, and the cooldown stamped when an action started, by the control loop's own `nextState`.
  */
 export function ksissPolicy(
-  config: ServiceConfig,
+  given: ServiceConfig,
   catalog: TierCatalog,
   intervalSeconds: number,
   name = 'k-siss',
+  profile?: SizingProfile,
 ): SimPolicy {
-  const problems = unknownSimulatedMetrics(config);
+  const problems = unknownSimulatedMetrics(given);
   if (problems.length > 0) throw new Error(problems.join('; '));
+  // The profile a user would have measured once per tier (when the block names none of its own).
+  const config: ServiceConfig =
+    profile === undefined || given.settings.sizing.profile !== undefined
+      ? given
+      : { ...given, settings: { ...given.settings, sizing: { ...given.settings.sizing, profile } } };
   const settings = config.settings;
   const minIndex =
     settings.minTier === undefined ? 0 : Math.max(0, settings.ladder.indexOf(settings.minTier));
@@ -45,6 +55,7 @@ export function ksissPolicy(
   let state: PersistedServiceState = { recommendations: [] };
   let lastRecommendation: Recommendation | undefined;
   let lastDecision: Decision | undefined;
+  let lastFactors: CapacityFactors | undefined;
   return {
     name,
     tickMs: Math.round(intervalSeconds * 1000),
@@ -57,12 +68,21 @@ export function ksissPolicy(
     decide(view: ServiceView): PolicyAction {
       const metrics: Record<string, number> = { [REQUEST_RATE_METRIC]: view.metrics.request_rate };
       for (const m of config.metrics) metrics[m.name] = view.metrics[m.name as SimulatedSeriesName];
-      if (settings.loadGrowth !== undefined) {
+      const sizing = settings.policy === 'size';
+      if (sizing || (settings.policy === 'step' && settings.loadGrowth !== undefined)) {
         const counts = view.observations.arrivalCounts(view.nowMs, view.servingSinceMs);
         ARRIVAL_COUNTS.forEach(({ name }, i) => {
           const count = counts[i];
           if (count !== undefined) metrics[name] = count;
         });
+      }
+      if (sizing) {
+        const counts = view.observations.sizingCounts(view.nowMs, view.servingSinceMs);
+        if (counts !== undefined) {
+          metrics[SIZING_METRICS.completions] = counts.completions;
+          metrics[SIZING_METRICS.promptTokens] = counts.promptTokens;
+          metrics[SIZING_METRICS.outputTokens] = counts.outputTokens;
+        }
       }
       const out = decideScale({
         config,
@@ -75,6 +95,9 @@ export function ksissPolicy(
           ...(state.lastActionAtMs === undefined ? {} : { lastActionAtMs: state.lastActionAtMs }),
           ...(state.lastAction === undefined ? {} : { lastAction: state.lastAction }),
           tierBackoffUntilMs: view.tierBackoffUntilMs,
+          ...(state.capacityFactors === undefined ? {} : { capacityFactors: state.capacityFactors }),
+          ...(state.pendingTarget === undefined ? {} : { pendingTarget: state.pendingTarget }),
+          ...(state.lastReadyAtMs === undefined ? {} : { lastReadyAtMs: state.lastReadyAtMs }),
         },
         metrics: metrics as MetricValues,
         capacity: view.capacity,
@@ -82,6 +105,7 @@ export function ksissPolicy(
       });
       lastRecommendation = out.recommendation;
       lastDecision = out.decision;
+      lastFactors = out.capacityFactors;
       const d = out.decision;
       switch (d.action) {
         case 'hold':
@@ -91,7 +115,7 @@ export function ksissPolicy(
           return {
             kind: 'migrate',
             tier: d.targetTier,
-            replicas: Math.max(1, view.readyReplicas),
+            replicas: d.targetReplicas ?? Math.max(1, view.readyReplicas),
             reason: d.reason,
             message: d.message,
           };
@@ -106,8 +130,14 @@ export function ksissPolicy(
         {
           ...(lastRecommendation === undefined ? {} : { recommendation: lastRecommendation }),
           ...(started && lastDecision !== undefined && lastDecision.action !== 'hold'
-            ? { startedAction: lastDecision.action }
+            ? { startedAction: lastDecision.action, startedTarget: targetOf(lastDecision, view) }
             : {}),
+          ...(lastFactors === undefined ? {} : { capacityFactors: lastFactors }),
+          observed: {
+            tier: view.tier,
+            readyReplicas: view.readyReplicas,
+            migrationInFlight: view.migrationInFlight,
+          },
         },
         settings,
         view.nowMs,

@@ -1,4 +1,5 @@
 import { DEFAULT_CATALOG } from '../gpu-registry/index.js';
+import { DEFAULT_SIZING_SETTINGS } from '../autoscaler/index.js';
 import type {
   ActDecision,
   ActuationResult,
@@ -40,13 +41,14 @@ function config(
     service,
     metrics: [],
     settings: {
-      policy: 'k-siss',
+      policy: 'step',
       ladder: ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb', 'mig-4g.40gb', 'mig-7g.80gb'],
       minReplicas: 1,
       maxReplicas: 4,
       scaleUpStabilizationSeconds: 0,
       scaleDownStabilizationSeconds: 0,
       cooldownSeconds: 0,
+      sizing: DEFAULT_SIZING_SETTINGS,
       dryRun: false,
       migration: {
         readyTimeoutSeconds: 60,
