@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SIZING_SETTINGS,
   formatIssue,
   formatValue,
   isIgnored,
@@ -195,7 +196,7 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'unknown reserved key',
     data: { _globals: 'intervalSeconds: 5' },
-    lines: ['_globals = "intervalSeconds: 5": unknown reserved key (reserved keys: _global, _tiers)'],
+    lines: ['_globals = "intervalSeconds: 5": unknown reserved key (reserved keys: _global, _tiers, _profiles)'],
     usable: true,
   },
   {
@@ -270,7 +271,7 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'bad policy',
     data: { gpt2: withSettings('{policy: hpa}') },
-    lines: ['gpt2.settings.policy = "hpa": must be one of k-siss, ksiss-original'],
+    lines: ['gpt2.settings.policy = "hpa": must be one of size, step, ksiss-original'],
     usable: true,
   },
   {
@@ -466,14 +467,15 @@ describe('parseConfig: good configs', () => {
       },
     ]);
     expect(service?.settings).toEqual({
-      policy: 'k-siss',
+      policy: 'size',
       ladder: ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb', 'mig-4g.40gb', 'mig-7g.80gb'],
       ladderDefaulted: true,
       minReplicas: 1,
       maxReplicas: 4,
       scaleUpStabilizationSeconds: 0,
       scaleDownStabilizationSeconds: 300,
-      cooldownSeconds: 60,
+      cooldownSeconds: 75,
+      sizing: DEFAULT_SIZING_SETTINGS,
       dryRun: false,
       migration: {
         readyTimeoutSeconds: 300,

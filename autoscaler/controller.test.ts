@@ -128,21 +128,49 @@ describe('planServices', () => {
       migrationInFlight: false,
       recommendations: [],
     });
-    expect(plan.queries).toEqual([{ name: 'latency', query: 'latency{pod="%s"}', aggregate: 'max' }]);
+    expect(plan.queries[0]).toEqual({ name: 'latency', query: 'latency{pod="%s"}', aggregate: 'max' });
   });
 });
 
 describe('queriesOf', () => {
   const cases: ReadonlyArray<{ name: string; settings: string; want: string[] }> = [
-    { name: 'metrics only', settings: '    maxReplicas: 2\n', want: ['latency'] },
+    { name: 'step: metrics only', settings: '    policy: step\n    maxReplicas: 2\n', want: ['latency'] },
     {
-      name: 'idle policy adds the request rate',
-      settings: "    idle: {requestRateQuery: 'sum(rate(r[1m]))', afterSeconds: 60}\n",
+      name: 'size (the default): the arrivals now and 1, 2, 3 minutes ago, completions and tokens',
+      settings: '    maxReplicas: 2\n',
+      want: [
+        'latency',
+        '__arrivals0m',
+        '__arrivals1m',
+        '__arrivals2m',
+        '__arrivals3m',
+        '__completions1m',
+        '__promptTokens1m',
+        '__outputTokens1m',
+      ],
+    },
+    {
+      name: 'size has no idle step and no load growth (the target covers both)',
+      settings: "    idle: {requestRateQuery: 'r', afterSeconds: 60}\n    loadGrowth: {arrivalsQuery: 'a'}\n",
+      want: [
+        'latency',
+        '__arrivals0m',
+        '__arrivals1m',
+        '__arrivals2m',
+        '__arrivals3m',
+        '__completions1m',
+        '__promptTokens1m',
+        '__outputTokens1m',
+      ],
+    },
+    {
+      name: 'step: the idle policy adds the request rate',
+      settings: "    policy: step\n    idle: {requestRateQuery: 'sum(rate(r[1m]))', afterSeconds: 60}\n",
       want: ['latency', '__requestRate'],
     },
     {
-      name: 'load growth adds its arrivals query, evaluated now and 1, 2, 3 minutes ago',
-      settings: "    loadGrowth: {arrivalsQuery: 'a'}\n",
+      name: 'step: load growth adds its arrivals query, evaluated now and 1, 2, 3 minutes ago',
+      settings: "    policy: step\n    loadGrowth: {arrivalsQuery: 'a'}\n",
       want: ['latency', '__arrivals0m', '__arrivals1m', '__arrivals2m', '__arrivals3m'],
     },
     {
@@ -158,7 +186,9 @@ describe('queriesOf', () => {
     expect(queriesOf(service).map((query) => query.name)).toEqual(want);
   });
   test('the arrivals queries carry their offsets and sum over pods', () => {
-    const service = config({ s: block("    loadGrowth: {arrivalsQuery: 'a'}\n") }).services.get('s');
+    const service = config({ s: block("    policy: step\n    loadGrowth: {arrivalsQuery: 'a'}\n") }).services.get(
+      's',
+    );
     if (service === undefined) throw new Error('no service');
     expect(queriesOf(service).slice(1)).toEqual([
       { name: '__arrivals0m', query: 'a', aggregate: 'sum', offsetSeconds: 0 },

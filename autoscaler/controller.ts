@@ -70,7 +70,7 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
     query: metric.query,
     aggregate: metric.aggregate,
   }));
-  if (config.settings.idle !== undefined && config.settings.policy !== 'ksiss-original') {
+  if (config.settings.idle !== undefined && config.settings.policy === 'step') {
     queries.push({
       name: REQUEST_RATE_METRIC,
       query: config.settings.idle.requestRateQuery,

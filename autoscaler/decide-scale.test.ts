@@ -79,8 +79,10 @@ const PLENTY: CapacitySnapshot = {
 };
 const NONE: CapacitySnapshot = { nodes: [{ name: 'n1', free: {} }] };
 
+// These cases pin the ladder walk (`policy: step`); the sizing planner has its own table (decide-size.test.ts).
 const BASE_SETTINGS: ServiceSettings = {
   ...DEFAULT_SERVICE_SETTINGS,
+  policy: 'step',
   scaleDownStabilizationSeconds: 0,
   cooldownSeconds: 0,
 };

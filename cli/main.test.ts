@@ -131,7 +131,8 @@ describe('k-siss explain', () => {
         action: 'up',
         targetTier: 'mig-2g.20gb',
         reason: 'sloPressure',
-        message: 'sloPressure: tgi_request_metric = 0.9 > 0.75: up from mig-1g.10gb to mig-2g.20gb',
+        message:
+          'sloPressure: tgi_request_metric = 0.9 > 0.75: up from mig-1g.10gb to mig-2g.20gb (sizing: no demand data (arrivals, completions, prompt tokens, output tokens); ladder step instead)',
       },
       recommendation: { atMs: Date.parse('2026-11-23T07:00:00Z'), tier: 'mig-2g.20gb', replicas: 1 },
       signals: [
