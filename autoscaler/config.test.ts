@@ -196,7 +196,9 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'unknown reserved key',
     data: { _globals: 'intervalSeconds: 5' },
-    lines: ['_globals = "intervalSeconds: 5": unknown reserved key (reserved keys: _global, _tiers, _profiles)'],
+    lines: [
+      '_globals = "intervalSeconds: 5": unknown reserved key (reserved keys: _global, _tiers, _profiles)',
+    ],
     usable: true,
   },
   {

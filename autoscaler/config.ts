@@ -71,6 +71,7 @@ const VLLM_SELECTOR = '{namespace="{{namespace}}", pod=~"{{podRegex}}"}';
  */
 export const DEFAULT_SIZING_QUERIES: SizingQueries = {
   arrivalsQuery: `sum(increase(vllm:request_success_total${VLLM_SELECTOR}[1m])) + sum(delta(vllm:num_requests_running${VLLM_SELECTOR}[1m])) + sum(delta(vllm:num_requests_waiting${VLLM_SELECTOR}[1m]))`,
+  recentArrivalsQuery: `sum(increase(vllm:request_success_total${VLLM_SELECTOR}[30s])) + sum(delta(vllm:num_requests_running${VLLM_SELECTOR}[30s])) + sum(delta(vllm:num_requests_waiting${VLLM_SELECTOR}[30s]))`,
   completionsQuery: `sum(increase(vllm:request_success_total${VLLM_SELECTOR}[1m]))`,
   promptTokensQuery: `sum(increase(vllm:prompt_tokens_total${VLLM_SELECTOR}[1m]))`,
   outputTokensQuery: `sum(increase(vllm:generation_tokens_total${VLLM_SELECTOR}[1m]))`,
@@ -284,10 +285,9 @@ const profilesSchema = z.record(
 
 const sizingSchema = z.strictObject({
   profile: nonEmptyString().optional(),
-  headroomFloor: nonNegativeNumber()
-    .max(10, { error: 'must be <= 10' })
-    .default(DEFAULT_HEADROOM_FLOOR),
+  headroomFloor: nonNegativeNumber().max(10, { error: 'must be <= 10' }).default(DEFAULT_HEADROOM_FLOOR),
   arrivalsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.arrivalsQuery),
+  recentArrivalsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.recentArrivalsQuery),
   completionsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.completionsQuery),
   promptTokensQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.promptTokensQuery),
   outputTokensQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.outputTokensQuery),
@@ -785,7 +785,12 @@ export function parseProfiles(
   for (const [name, tiers] of Object.entries(parsed.data)) {
     for (const [tier, capacity] of Object.entries(tiers)) {
       if (!catalog.has(tier)) {
-        issues.push({ key, path: formatPath([name, tier]), value: tier, message: 'unknown tier (not in the catalog)' });
+        issues.push({
+          key,
+          path: formatPath([name, tier]),
+          value: tier,
+          message: 'unknown tier (not in the catalog)',
+        });
       } else if (Object.keys(capacity).length === 0) {
         issues.push({
           key,
@@ -822,7 +827,9 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
   }
   const profilesRaw = data['_profiles'];
   const profiles =
-    profilesRaw === undefined ? new Map<string, SizingProfile>() : parseProfiles(profilesRaw, catalog, documentIssues);
+    profilesRaw === undefined
+      ? new Map<string, SizingProfile>()
+      : parseProfiles(profilesRaw, catalog, documentIssues);
   if (documentIssues.length > 0 || global === undefined) return { config: undefined, issues: documentIssues };
 
   const serviceIssues: Issues = [];

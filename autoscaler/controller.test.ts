@@ -144,6 +144,7 @@ describe('queriesOf', () => {
         '__arrivals1m',
         '__arrivals2m',
         '__arrivals3m',
+        '__arrivals30s',
         '__completions1m',
         '__promptTokens1m',
         '__outputTokens1m',
@@ -158,6 +159,7 @@ describe('queriesOf', () => {
         '__arrivals1m',
         '__arrivals2m',
         '__arrivals3m',
+        '__arrivals30s',
         '__completions1m',
         '__promptTokens1m',
         '__outputTokens1m',
@@ -186,9 +188,9 @@ describe('queriesOf', () => {
     expect(queriesOf(service).map((query) => query.name)).toEqual(want);
   });
   test('the arrivals queries carry their offsets and sum over pods', () => {
-    const service = config({ s: block("    policy: step\n    loadGrowth: {arrivalsQuery: 'a'}\n") }).services.get(
-      's',
-    );
+    const service = config({
+      s: block("    policy: step\n    loadGrowth: {arrivalsQuery: 'a'}\n"),
+    }).services.get('s');
     if (service === undefined) throw new Error('no service');
     expect(queriesOf(service).slice(1)).toEqual([
       { name: '__arrivals0m', query: 'a', aggregate: 'sum', offsetSeconds: 0 },

@@ -92,6 +92,7 @@ export function queriesOf(config: ServiceConfig): NamedQuery[] {
   if (policy === 'size') {
     const q = config.settings.sizing.queries;
     queries.push(
+      { name: SIZING_METRICS.recentArrivals, query: q.recentArrivalsQuery, aggregate: 'sum' },
       { name: SIZING_METRICS.completions, query: q.completionsQuery, aggregate: 'sum' },
       { name: SIZING_METRICS.promptTokens, query: q.promptTokensQuery, aggregate: 'sum' },
       { name: SIZING_METRICS.outputTokens, query: q.outputTokensQuery, aggregate: 'sum' },

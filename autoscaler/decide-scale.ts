@@ -10,7 +10,7 @@ import {
 } from '../gpu-registry/index.js';
 import { effectiveSettings, metricThresholds, REQUEST_RATE_METRIC } from './config.js';
 import { arrivalCountsOf, sustainedGrowth } from './load-growth.js';
-import { decideSize, readyCooldownRemainingMs, sizeWindows } from './decide-size.js';
+import { decideSize, outgrowsPending, readyCooldownRemainingMs, sizeWindows } from './decide-size.js';
 import { cooldownRemainingMs, runEnds, windowExtreme } from './stabilization.js';
 import type {
   ActDecision,
@@ -660,7 +660,10 @@ export function decideScale(given: DecideInput): DecideOutput {
     const raw: Raw =
       fallbackNote === ''
         ? given
-        : { ...given, decision: { ...given.decision, message: `${given.decision.message} (${fallbackNote})` } };
+        : {
+            ...given,
+            decision: { ...given.decision, message: `${given.decision.message} (${fallbackNote})` },
+          };
     const factors = learned === undefined ? {} : { capacityFactors: learned };
     const recommendation: Recommendation = {
       atMs: nowMs,
@@ -718,8 +721,14 @@ export function decideScale(given: DecideInput): DecideOutput {
         s.cooldownSeconds,
         s.migration.readyTimeoutSeconds,
       );
-      if (cooldown.remainingMs > 0) {
-        const last = observation.lastAction === undefined ? 'the last action' : `the last action (${observation.lastAction})`;
+      if (
+        cooldown.remainingMs > 0 &&
+        !outgrowsPending(observation, raw, s.sizing.headroomFloor, sized.coverage)
+      ) {
+        const last =
+          observation.lastAction === undefined
+            ? 'the last action'
+            : `the last action (${observation.lastAction})`;
         const wait = cooldown.waiting
           ? `cooldown: waiting for ${last} to be in place (${observation.pendingTarget?.replicas} x ${observation.pendingTarget?.tier})`
           : `cooldown: ${last} in place, ${Math.ceil(cooldown.remainingMs / 1000)}s of ${s.cooldownSeconds}s left`;

@@ -3,6 +3,7 @@ import {
   capacityFactor,
   correctCapacity,
   costOf,
+  coverageOf,
   demandOf,
   describeCandidate,
   describePlan,
@@ -53,7 +54,14 @@ export interface SizeRaw {
 }
 
 export type SizeOutcome =
-  | { readonly kind: 'decided'; readonly raw: SizeRaw; readonly factors: CapacityFactors; readonly plan: Plan }
+  | {
+      readonly kind: 'decided';
+      readonly raw: SizeRaw;
+      readonly factors: CapacityFactors;
+      readonly plan: Plan;
+      /** Capacity over demand of any configuration, by this tick's corrected model. */
+      readonly coverage: (tier: string, replicas: number) => number | undefined;
+    }
   | { readonly kind: 'fallback'; readonly why: string; readonly factors: CapacityFactors };
 
 /** The metric band as decideScale classified it. */
@@ -86,9 +94,35 @@ export function actionTo(
   const next = catalog.get(to.tier);
   const up = from === undefined || next === undefined || compareTierSize(next, from) > 0;
   return {
-    decision: { action: up ? 'up' : 'down', targetTier: to.tier, targetReplicas: to.replicas, reason, message },
+    decision: {
+      action: up ? 'up' : 'down',
+      targetTier: to.tier,
+      targetReplicas: to.replicas,
+      reason,
+      message,
+    },
     target,
   };
+}
+
+/**
+ * Whether a move up may skip the cooldown: its target has more than (1 + floor) x the capacity of what the
+ * last action asked for (or of what runs now). The cooldown lets an action's effect show before the next one
+ * is judged; a demand measured since, beyond what the pending action provides, is news it cannot answer
+ * (the HPA has no scale-up cooldown; KPA's panic mode scales up on every tick).
+ */
+export function outgrowsPending(
+  observation: ServiceObservation,
+  raw: SizeRaw,
+  floor: number,
+  coverage: (tier: string, replicas: number) => number | undefined,
+): boolean {
+  const up = raw.decision.reason === 'sloPressure' || raw.decision.reason === 'demand';
+  if (!up) return false;
+  const base = observation.pendingTarget ?? { tier: observation.tier, replicas: observation.readyReplicas };
+  const before = coverage(base.tier, base.replicas);
+  const after = coverage(raw.target.tier, raw.target.replicas);
+  return before !== undefined && after !== undefined && after > before * (1 + floor) + EPSILON;
 }
 
 /** Milliseconds of cooldown left, counted from when the last action's configuration was in place. */
@@ -116,7 +150,13 @@ export function readyCooldownRemainingMs(
   return { remainingMs: Math.max(0, since + cooldownSeconds * 1000 - nowMs), waiting: false };
 }
 
-function planInputOf(input: DecideInput, current: Current, reading: DemandReading, headroom: number, factors: CapacityFactors): PlanInput {
+function planInputOf(
+  input: DecideInput,
+  current: Current,
+  reading: DemandReading,
+  headroom: number,
+  factors: CapacityFactors,
+): PlanInput {
   const s = input.config.settings;
   return {
     catalog: input.catalog,
@@ -150,7 +190,8 @@ export function decideSize(input: DecideInput, current: Current, band: Band, why
   const profile = s.sizing.profile;
   const stored = observation.capacityFactors ?? {};
   const read = demandOf(input.metrics);
-  if (!read.ok) return { kind: 'fallback', why: `no demand data (${read.missing.join(', ')})`, factors: stored };
+  if (!read.ok)
+    return { kind: 'fallback', why: `no demand data (${read.missing.join(', ')})`, factors: stored };
   const reading = read.reading;
   const prior = priorCapacity(catalog, s.ladder, current.tierName, profile);
   if (prior === undefined) {
@@ -166,6 +207,10 @@ export function decideSize(input: DecideInput, current: Current, band: Band, why
     reading,
     pressure: band === 'pressure',
     complete: band !== 'noData',
+    settled:
+      readyCooldownRemainingMs(observation, input.nowMs, s.cooldownSeconds, s.migration.readyTimeoutSeconds)
+        .remainingMs === 0,
+    floor: s.sizing.headroomFloor,
   });
   const factors = correction.factors;
   if (capacityFactor(factors, s.ladder, current.tierName, profile !== undefined) === undefined) {
@@ -179,7 +224,8 @@ export function decideSize(input: DecideInput, current: Current, band: Band, why
   const planInput = planInputOf(input, current, reading, headroom.headroom, factors);
   const plan = planTarget(planInput);
   const raw = choose(input, current, band, why, plan, planInput, headroom, correction.note);
-  return { kind: 'decided', raw, factors, plan };
+  const coverage = (tier: string, replicas: number) => coverageOf(planInput, tier, replicas);
+  return { kind: 'decided', raw, factors, plan, coverage };
 }
 
 function choose(
@@ -205,7 +251,8 @@ function choose(
   const nowText = `now ${describeCandidate(now)}`;
   const more = chosen.coverage > now.coverage + EPSILON && !isCurrent(chosen, current);
   if (band === 'pressure') {
-    if (more) return actionTo(catalog, current, configOf(chosen), 'sloPressure', `${why}: ${text}; ${nowText}`);
+    if (more)
+      return actionTo(catalog, current, configOf(chosen), 'sloPressure', `${why}: ${text}; ${nowText}`);
     // The model says the capacity is enough (or nothing better covers): the cheapest step with more.
     const bigger = planTarget({ ...planInput, headroom: Math.max(0, now.coverage * (1 + floor) - 1) }).chosen;
     if (bigger !== undefined && bigger.coverage > now.coverage + EPSILON && !isCurrent(bigger, current)) {
@@ -218,17 +265,37 @@ function choose(
       );
     }
     const atMax = current.replicas >= input.config.settings.maxReplicas;
-    return hold(current, atMax ? 'atLimit' : 'noCapacity', `${why}, but no configuration with more capacity is available: ${text}`);
+    return hold(
+      current,
+      atMax ? 'atLimit' : 'noCapacity',
+      `${why}, but no configuration with more capacity is available: ${text}`,
+    );
   }
   if (!now.covers && more) {
-    return actionTo(catalog, current, configOf(chosen), 'demand', `the demand needs more capacity than runs now: ${text}; ${nowText}`);
+    return actionTo(
+      catalog,
+      current,
+      configOf(chosen),
+      'demand',
+      `the demand needs more capacity than runs now: ${text}; ${nowText}`,
+    );
   }
   if (!now.covers) {
-    return hold(current, 'noCapacity', `the demand needs more capacity than runs now, but none is available: ${text}; ${nowText}`);
+    return hold(
+      current,
+      'noCapacity',
+      `the demand needs more capacity than runs now, but none is available: ${text}; ${nowText}`,
+    );
   }
   if (band === 'noData') return hold(current, 'noData', `${why} (never a scale-down): ${text}; ${nowText}`);
   if (chosen.cost < now.cost * (1 - floor) - EPSILON) {
-    return actionTo(catalog, current, configOf(chosen), 'slack', `a cheaper configuration covers the demand: ${text}; ${nowText}`);
+    return actionTo(
+      catalog,
+      current,
+      configOf(chosen),
+      'slack',
+      `a cheaper configuration covers the demand: ${text}; ${nowText}`,
+    );
   }
   // The recommendation is the target itself, so the scale-down window sees what the planner wanted.
   return {
@@ -266,23 +333,54 @@ export function sizeWindows(
     ...(covered ? [] : [{ atMs: nowMs, value: seeded }]),
   ];
   const byCost = (a: Recommendation, b: Recommendation) => costOf(catalog, a) - costOf(catalog, b);
-  const extreme = windowExtreme(points, nowMs, windowSeconds, { atMs: nowMs, ...raw.target }, up ? 'lowest' : 'highest', byCost);
+  const extreme = windowExtreme(
+    points,
+    nowMs,
+    windowSeconds,
+    { atMs: nowMs, ...raw.target },
+    up ? 'lowest' : 'highest',
+    byCost,
+  );
   const floor = s.sizing.headroomFloor;
   if (up) {
     if (costOf(catalog, extreme) <= now.cost + EPSILON) {
-      return hold(current, 'stabilizing', `scale-up stabilization (${windowSeconds}s): a recommendation in the window is not above the current configuration; would: ${raw.decision.message}`);
+      return hold(
+        current,
+        'stabilizing',
+        `scale-up stabilization (${windowSeconds}s): a recommendation in the window is not above the current configuration; would: ${raw.decision.message}`,
+      );
     }
     return extreme.tier === raw.target.tier && extreme.replicas === raw.target.replicas
       ? undefined
-      : actionTo(catalog, current, extreme, raw.decision.reason, `${raw.decision.message}; the scale-up window's lowest: ${extreme.replicas} x ${extreme.tier}`);
+      : actionTo(
+          catalog,
+          current,
+          extreme,
+          raw.decision.reason,
+          `${raw.decision.message}; the scale-up window's lowest: ${extreme.replicas} x ${extreme.tier}`,
+        );
   }
   if (costOf(catalog, extreme) >= now.cost * (1 - floor) - EPSILON) {
-    return hold(current, 'stabilizing', `scale-down stabilization (${windowSeconds}s): the window still holds a recommendation costing about as much as now (${extreme.replicas} x ${extreme.tier}); would: ${raw.decision.message}`);
+    return hold(
+      current,
+      'stabilizing',
+      `scale-down stabilization (${windowSeconds}s): the window still holds a recommendation costing about as much as now (${extreme.replicas} x ${extreme.tier}); would: ${raw.decision.message}`,
+    );
   }
   if (extreme.tier === raw.target.tier && extreme.replicas === raw.target.replicas) return undefined;
   const blocked = plan.candidates.find((c) => c.tier.name === extreme.tier && c.blocked !== undefined);
   if (extreme.tier !== current.tierName && blocked !== undefined && blocked.replicas <= extreme.replicas) {
-    return hold(current, 'noCapacity', `scale-down stabilization (${windowSeconds}s): the window's highest recommendation ${extreme.replicas} x ${extreme.tier} is not available (${blocked.blocked}); would: ${raw.decision.message}`);
+    return hold(
+      current,
+      'noCapacity',
+      `scale-down stabilization (${windowSeconds}s): the window's highest recommendation ${extreme.replicas} x ${extreme.tier} is not available (${blocked.blocked}); would: ${raw.decision.message}`,
+    );
   }
-  return actionTo(catalog, current, extreme, raw.decision.reason, `${raw.decision.message}; the scale-down window's highest recommendation: ${extreme.replicas} x ${extreme.tier}`);
+  return actionTo(
+    catalog,
+    current,
+    extreme,
+    raw.decision.reason,
+    `${raw.decision.message}; the scale-down window's highest recommendation: ${extreme.replicas} x ${extreme.tier}`,
+  );
 }

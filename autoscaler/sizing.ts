@@ -1,4 +1,10 @@
-import { hasUnitsFor, ladderRange, type CapacitySnapshot, type GpuTier, type TierCatalog } from '../gpu-registry/index.js';
+import {
+  hasUnitsFor,
+  ladderRange,
+  type CapacitySnapshot,
+  type GpuTier,
+  type TierCatalog,
+} from '../gpu-registry/index.js';
 import { ARRIVAL_COUNTS } from './config.js';
 import type {
   CapacityFactors,
@@ -18,6 +24,7 @@ import type {
 
 /** The names under which the shell passes the sizing counts among the metric values (arrivals: ARRIVAL_COUNTS). */
 export const SIZING_METRICS = {
+  recentArrivals: '__arrivals30s',
   completions: '__completions1m',
   promptTokens: '__promptTokens1m',
   outputTokens: '__outputTokens1m',
@@ -25,6 +32,7 @@ export const SIZING_METRICS = {
 
 const EPSILON = 1e-9;
 const SECONDS_PER_COUNT = 60;
+const RECENT_SECONDS = 30;
 
 /** What the sizing queries said this tick: demand, what was processed, and the per-minute arrival counts. */
 export interface DemandReading {
@@ -38,7 +46,8 @@ export interface DemandReading {
 const finite = (value: number | undefined): value is number => value !== undefined && Number.isFinite(value);
 
 /**
- * Demand from the counts of one tick. Arrivals per second are the last minute's count / 60. Token rates are
+ * Demand from the counts of one tick. Arrivals per second are the last minute's count / 60, or the last 30
+ * seconds' count / 30 when that is significantly higher (more than twice its Poisson noise). Token rates are
  * what was processed, scaled by arrivals / completions: the mean request size is measured on what finished,
  * the number of requests on what arrived, so a saturated service still reads its full demand. Without
  * completions the processed rates stand (the planner then under-reads, and SLO pressure still scales up).
@@ -46,7 +55,9 @@ const finite = (value: number | undefined): value is number => value !== undefin
  */
 export function demandOf(
   metrics: MetricValues,
-): { readonly ok: true; readonly reading: DemandReading } | { readonly ok: false; readonly missing: string[] } {
+):
+  | { readonly ok: true; readonly reading: DemandReading }
+  | { readonly ok: false; readonly missing: string[] } {
   const arrivals = metrics[ARRIVAL_COUNTS[0].name];
   const completions = metrics[SIZING_METRICS.completions];
   const prompt = metrics[SIZING_METRICS.promptTokens];
@@ -67,9 +78,17 @@ export function demandOf(
     promptTokensPerS: Math.max(0, prompt) / SECONDS_PER_COUNT,
     outputTokensPerS: Math.max(0, output) / SECONDS_PER_COUNT,
   };
-  const scale = c > 0 ? Math.max(1, a / c) : 1;
+  // The last 30 s win when they are above the minute's rate by more than twice their Poisson noise: a step
+  // of load is then sized for at once, not a minute later.
+  const recent = metrics[SIZING_METRICS.recentArrivals];
+  const recentCount = finite(recent) ? Math.max(0, recent) : 0;
+  const minuteRate = a / SECONDS_PER_COUNT;
+  const recentRate = recentCount / RECENT_SECONDS;
+  const arrivalsPerS =
+    recentRate - minuteRate > (2 * Math.sqrt(recentCount)) / RECENT_SECONDS ? recentRate : minuteRate;
+  const scale = c > 0 ? Math.max(1, (arrivalsPerS * SECONDS_PER_COUNT) / c) : 1;
   const demand: Demand = {
-    arrivalsPerS: a / SECONDS_PER_COUNT,
+    arrivalsPerS,
     promptTokensPerS: processed.promptTokensPerS * scale,
     outputTokensPerS: processed.outputTokensPerS * scale,
   };
@@ -87,7 +106,8 @@ function normalUpperTail(z: number): number {
   // Abramowitz & Stegun 7.1.26 on erfc, |error| < 1.5e-7.
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   const erfc = poly * Math.exp(-x * x);
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
@@ -249,10 +269,18 @@ export interface LearnInput {
   readonly pressure: boolean;
   /** Every SLO metric has a value (a tick with a missing metric teaches nothing). */
   readonly complete: boolean;
+  /**
+   * The configuration has been in place for a whole metric window (the cooldown has passed): before that the
+   * window still holds what the previous configuration did.
+   */
+  readonly settled: boolean;
+  /** The planner's dead band (`headroomFloor`). */
+  readonly floor: number;
 }
 
 /**
- * Corrects the model only when an observation contradicts it:
+ * Corrects the model only when an observation contradicts it, on a configuration settled for a whole metric
+ * window and not draining a backlog:
  * - SLO pressure while the model says the replicas have room for the demand: the capacity is at most the
  *   demand per replica; the factor drops to where the model puts the replicas at their limit, by at most half
  *   per tick (a transient is not taken for the truth at once);
@@ -263,24 +291,37 @@ export interface LearnInput {
  */
 export function correctCapacity(input: LearnInput): Correction {
   const { tierName, replicas, prior, factors, reading, pressure, complete } = input;
-  if (!complete || replicas <= 0) return { factors };
+  if (!complete || !input.settled || replicas <= 0) return { factors };
+  // Finishing more than arrives: a backlog is draining, and its queueing is no sign of a wrong model.
+  const draining = reading.processed.arrivalsPerS > reading.demand.arrivalsPerS * (1 + input.floor) + EPSILON;
+  if (pressure && draining) return { factors };
   const factor = capacityFactor(factors, input.ladder, tierName, input.hasProfile);
   const demandLoad = loadOn(reading.demand, prior) / replicas;
   const processedLoad = loadOn(reading.processed, prior) / replicas;
   const set = (value: number, note: string): Correction =>
-    value > EPSILON && Math.abs(value - (factors[tierName] ?? Number.NaN)) > EPSILON
+    value > EPSILON &&
+    (factors[tierName] === undefined || Math.abs(value - (factors[tierName] ?? 0)) > EPSILON)
       ? { factors: { ...factors, [tierName]: value }, note }
       : { factors };
   if (factor === undefined) {
     if (!pressure || processedLoad <= EPSILON) return { factors };
-    return set(processedLoad, `learned ${tierName}: it served ${round(processedLoad)} x the unit capacity per replica under SLO pressure`);
+    return set(
+      processedLoad,
+      `learned ${tierName}: it served ${round(processedLoad)} x the unit capacity per replica under SLO pressure`,
+    );
   }
   if (pressure && demandLoad < factor - EPSILON) {
     const next = Math.max(demandLoad, factor / 2);
-    return set(next, `corrected ${tierName} down: SLO pressure at ${pct(demandLoad / factor)} of the modelled capacity (factor ${round(factor)} -> ${round(next)})`);
+    return set(
+      next,
+      `corrected ${tierName} down: SLO pressure at ${pct(demandLoad / factor)} of the modelled capacity (factor ${round(factor)} -> ${round(next)})`,
+    );
   }
   if (!pressure && processedLoad > factor + EPSILON) {
-    return set(processedLoad, `corrected ${tierName} up: within the SLOs at ${pct(processedLoad / factor)} of the modelled capacity (factor ${round(factor)} -> ${round(processedLoad)})`);
+    return set(
+      processedLoad,
+      `corrected ${tierName} up: within the SLOs at ${pct(processedLoad / factor)} of the modelled capacity (factor ${round(factor)} -> ${round(processedLoad)})`,
+    );
   }
   return { factors };
 }
@@ -398,7 +439,10 @@ export function planTarget(input: PlanInput): Plan {
     const needed = Number.isFinite(unit) ? Math.ceil(wanted / unit - EPSILON) : input.minReplicas;
     const replicas = Math.max(input.minReplicas, needed);
     const make = (n: number): Candidate => {
-      const blocked = n > input.maxReplicas ? `needs ${n} replicas, above maxReplicas ${input.maxReplicas}` : blockedReason(input, tier, n);
+      const blocked =
+        n > input.maxReplicas
+          ? `needs ${n} replicas, above maxReplicas ${input.maxReplicas}`
+          : blockedReason(input, tier, n);
       return {
         tier,
         replicas: n,
@@ -437,11 +481,20 @@ export function planTarget(input: PlanInput): Plan {
         };
   const first = available[0];
   if (first !== undefined) {
-    const runnerUp = available.find((c) => c.tier.name !== first.tier.name);
+    // The runner-up: the best other available tier, else the cheapest other tier and why it is not available.
+    const blocked = candidates.filter((c) => c.blocked !== undefined).sort(better(input, order));
+    const runnerUp =
+      available.find((c) => c.tier.name !== first.tier.name) ??
+      blocked.find((c) => c.tier.name !== first.tier.name);
     return { chosen: first, runnerUp, candidates, current };
   }
   const most = [...fallbacks].sort((a, b) => b.coverage - a.coverage || a.cost - b.cost);
-  return { chosen: most[0], runnerUp: most.find((c) => c.tier.name !== most[0]?.tier.name), candidates, current };
+  return {
+    chosen: most[0],
+    runnerUp: most.find((c) => c.tier.name !== most[0]?.tier.name),
+    candidates,
+    current,
+  };
 }
 
 /** A recommendation's cost, for the windows (relativeCost x replicas; unknown tiers cost nothing). */
@@ -453,7 +506,8 @@ export function costOf(catalog: TierCatalog, rec: Pick<Recommendation, 'tier' | 
 
 const round = (value: number): number => Math.round(value * 1000) / 1000;
 const pct = (ratio: number): string => `${Math.round(ratio * 100)}%`;
-const rate = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2));
+const rate = (value: number): string =>
+  value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
 
 /** `12.3 req/s (4100 prompt + 820 output tok/s)`. */
 export function describeDemand(demand: Demand): string {
@@ -467,12 +521,18 @@ export function describeCandidate(c: Candidate): string {
 }
 
 /** Why the runner-up lost to the chosen configuration. */
-export function whyRunnerUpLost(chosen: Candidate, runnerUp: Candidate | undefined, currentTier: string): string {
+export function whyRunnerUpLost(
+  chosen: Candidate,
+  runnerUp: Candidate | undefined,
+  currentTier: string,
+): string {
   if (runnerUp === undefined) return 'no other tier is available';
   if (runnerUp.blocked !== undefined) return runnerUp.blocked;
-  if (runnerUp.cost > chosen.cost + EPSILON) return `it costs ${round(runnerUp.cost)} > ${round(chosen.cost)}`;
+  if (runnerUp.cost > chosen.cost + EPSILON)
+    return `it costs ${round(runnerUp.cost)} > ${round(chosen.cost)}`;
   if (!runnerUp.covers && chosen.coverage > runnerUp.coverage) return 'it has less capacity';
-  if (chosen.tier.name === currentTier && runnerUp.tier.name !== currentTier) return 'same cost, and no migration';
+  if (chosen.tier.name === currentTier && runnerUp.tier.name !== currentTier)
+    return 'same cost, and no migration';
   if (runnerUp.replicas > chosen.replicas) return 'same cost, more replicas';
   return 'same cost, larger tier';
 }

@@ -51,7 +51,11 @@ export function targetInPlace(
   pending: PendingTarget,
   observed: NonNullable<StateUpdate['observed']>,
 ): boolean {
-  return !observed.migrationInFlight && observed.tier === pending.tier && observed.readyReplicas === pending.replicas;
+  return (
+    !observed.migrationInFlight &&
+    observed.tier === pending.tier &&
+    observed.readyReplicas === pending.replicas
+  );
 }
 
 /**

@@ -86,6 +86,11 @@ export interface SizingProfile {
 export interface SizingQueries {
   /** Requests that arrived (finished + change in running and waiting). Also run 1, 2 and 3 minutes ago. */
   readonly arrivalsQuery: string;
+  /**
+   * Requests that arrived in the last 30 seconds (the same count over a shorter window): a step of load
+   * shows in it a whole window earlier (KPA's panic window plays this part).
+   */
+  readonly recentArrivalsQuery: string;
   /** Requests that finished. */
   readonly completionsQuery: string;
   /** Prompt tokens processed. */

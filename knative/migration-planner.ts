@@ -303,7 +303,9 @@ function stepCreating(observed: ObservedKnative, record: MigrationRecord, nowMs:
   }
   // A migration that sets its own replicas wrote them into the new template; else the old bounds carry over.
   const bounds =
-    record.toReplicas === undefined ? missingScaleBounds(findRevision(observed, record.fromRevision), to) : undefined;
+    record.toReplicas === undefined
+      ? missingScaleBounds(findRevision(observed, record.fromRevision), to)
+      : undefined;
   if (to !== undefined && bounds !== undefined) {
     const message = `carrying the replica bounds of ${record.fromRevision} over to ${record.toRevision} (${Object.entries(
       bounds,

@@ -402,9 +402,9 @@ export class SimCluster {
 
   /**
    * Starts moving the service to `tierName` through the knative planner; false when it refused (a
-   * migration in flight, the same tier, a tier in backoff, ...). The new revision keeps the replicas of the
-   * old one (the planner copies its scale bounds), except in the `instant` style, where the oracle sizes
-   * the new revision to `replicas` itself.
+   * migration in flight, the same tier, a tier in backoff, ...). The new revision gets `replicas` (the
+   * planner writes initial-, min- and max-scale into its template) or, when that is what runs now, keeps the
+   * old one's (the planner copies its scale bounds); in the `instant` style the oracle sizes it itself.
    */
   migrate(tierName: string, replicas: number, nowMs: number, reason: string): boolean {
     if (this.migrationInFlight) return false;
@@ -421,8 +421,10 @@ export class SimCluster {
         [MAX_SCALE_ANNOTATION]: null,
       });
     }
+    // A planned migration that names its replicas (the sizing planner) writes them into the new template.
+    const withReplicas = this.style === 'planned' && replicas !== fromReplicas ? { replicas } : {};
     const run = this.runPlanner(
-      { toTier, fromTier: from.tier, revisionName, gpuResources: this.gpuResources },
+      { toTier, fromTier: from.tier, revisionName, gpuResources: this.gpuResources, ...withReplicas },
       nowMs,
       (step) => {
         if (sized !== undefined && step.kind === 'patchService' && step.reason === 'migrationStarted') {

@@ -79,6 +79,7 @@ export function ksissPolicy(
       if (sizing) {
         const counts = view.observations.sizingCounts(view.nowMs, view.servingSinceMs);
         if (counts !== undefined) {
+          metrics[SIZING_METRICS.recentArrivals] = counts.recentArrivals;
           metrics[SIZING_METRICS.completions] = counts.completions;
           metrics[SIZING_METRICS.promptTokens] = counts.promptTokens;
           metrics[SIZING_METRICS.outputTokens] = counts.outputTokens;
@@ -106,6 +107,14 @@ export function ksissPolicy(
       lastRecommendation = out.recommendation;
       lastDecision = out.decision;
       lastFactors = out.capacityFactors;
+      console.error(
+        view.nowMs / 1000,
+        view.tier,
+        view.readyReplicas,
+        out.decision.action,
+        out.decision.reason,
+        out.decision.message.slice(0, 700),
+      );
       const d = out.decision;
       switch (d.action) {
         case 'hold':

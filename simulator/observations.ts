@@ -183,15 +183,22 @@ export class ObservationStore {
   }
 
   /**
-   * The sizing planner's counts (`settings.sizing`): requests finished, prompt tokens and output tokens in the
-   * minute before the last scrape, each counted when its request finished (vLLM counts tokens as it processes
+   * The sizing planner's counts (`settings.sizing`): requests arrived in the 30 s, and requests finished,
+   * prompt tokens and output tokens in the minute before the last scrape, each counted when its request finished (vLLM counts tokens as it processes
    * them; over a minute the two agree but for the requests in flight). Undefined like `arrivalCounts`: the
    * serving revision's series need two scrapes.
    */
   sizingCounts(
     nowMs: number,
     servingSinceMs: number,
-  ): { readonly completions: number; readonly promptTokens: number; readonly outputTokens: number } | undefined {
+  ):
+    | {
+        readonly recentArrivals: number;
+        readonly completions: number;
+        readonly promptTokens: number;
+        readonly outputTokens: number;
+      }
+    | undefined {
     const at = this.lastScrapeMs(nowMs);
     const seenFromMs = Math.max(0, servingSinceMs + 2 * this.scrapeIntervalMs);
     const from = at - MINUTE_MS;
@@ -205,7 +212,8 @@ export class ObservationStore {
       promptTokens += f.promptTokens;
       outputTokens += f.outputTokens;
     }
-    return { completions: hi - lo, promptTokens, outputTokens };
+    const recentArrivals = countBetween(this.arrivals, at - MINUTE_MS / 2, at);
+    return { recentArrivals, completions: hi - lo, promptTokens, outputTokens };
   }
 
   /** Mean of `inFlight` over gauge samples in (fromMs, toMs] (KPA's windowed concurrency). */
