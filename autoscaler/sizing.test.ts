@@ -273,9 +273,8 @@ describe('correctCapacity', () => {
   ];
   test.each(cases)('$name', ({ input, want }) => {
     const out = correctCapacity(input);
-    expect(out.factors['mig-2g.20gb']).toBe(
-      want === undefined ? undefined : (expect.closeTo(want) as unknown),
-    );
+    if (want === undefined) expect(out.factors['mig-2g.20gb']).toBeUndefined();
+    else expect(out.factors['mig-2g.20gb']).toBeCloseTo(want);
     expect(out.note === undefined).toBe(want === undefined);
   });
 });

@@ -107,14 +107,6 @@ export function ksissPolicy(
       lastRecommendation = out.recommendation;
       lastDecision = out.decision;
       lastFactors = out.capacityFactors;
-      console.error(
-        view.nowMs / 1000,
-        view.tier,
-        view.readyReplicas,
-        out.decision.action,
-        out.decision.reason,
-        out.decision.message.slice(0, 700),
-      );
       const d = out.decision;
       switch (d.action) {
         case 'hold':
