@@ -1,7 +1,11 @@
 /**
  * Stabilization windows, HPA-style scaling policies and cooldown, for plain replica counts (pure).
- * The semantics are the Kubernetes HPA's (`horizontal.go`: stabilizeRecommendationWithBehaviors,
- * convertDesiredReplicasWithBehaviorRate), so a policy written for the HPA behaves the same here.
+ * Each rule is the Kubernetes HPA's (`horizontal.go`: stabilizeRecommendationWithBehaviors,
+ * convertDesiredReplicasWithBehaviorRate) applied to the points it is given. A policy written for the HPA
+ * does not behave the same, though: the policy path's defaults differ (scale-up window 60 s, cooldown
+ * 300 s, the v2 default policies without `behavior`), and both decision paths keep a run-length history
+ * (`runEnds`), which after a gap counts the last recommendation until now. policy/README.md, "Differences
+ * from the HPA", lists each one and the setting that gives the HPA's behaviour where there is one.
  */
 
 /** A past raw recommendation of a replica count. */

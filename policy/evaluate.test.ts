@@ -158,10 +158,55 @@ const cases: readonly Case[] = [
   {
     name: 'below minReplicas is corrected at once, even without metrics and inside the cooldown',
     spec: spec({ minReplicas: 2, cooldownPeriod: 300 }),
-    current: 0,
+    current: 1,
     readings: { gpuUtilization: missing },
     status: { lastScaleTime: ago(10) },
     expect: { scale: 2, reason: 'BelowMinimum' },
+  },
+  // A target its owner scaled to 0 (HPA TestZeroReplicas: 0 replicas, min 3, max 5, stays at 0)
+  {
+    name: 'a target at 0 replicas stays at 0 under load, below minReplicas (HPA TestZeroReplicas)',
+    spec: spec({ minReplicas: 3, maxReplicas: 5 }),
+    current: 0,
+    readings: { gpuUtilization: value(180) },
+    expect: { hold: 'TargetScaledToZero', desired: 0, message: /replica count of the target is zero/ },
+    check: (e) => {
+      expect(e.ratios).toEqual([]);
+      expect(e.currentMetrics).toEqual({});
+      expect(e.unavailable).toEqual([]);
+    },
+  },
+  {
+    name: 'at 0 replicas the fallback does not fire and the failure count does not grow',
+    spec: spec({ fallback: { failureThreshold: 2, replicas: 4 } }),
+    current: 0,
+    readings: { gpuUtilization: missing },
+    status: { consecutiveMetricFailures: 5 },
+    expect: { hold: 'TargetScaledToZero', desired: 0 },
+    check: (e) => expect(e.consecutiveMetricFailures).toBe(5),
+  },
+  {
+    name: "at 0 replicas the window history is dropped: the owner's next count starts afresh",
+    spec: spec({ scaleDown: { stabilizationWindowSeconds: 300 } }),
+    current: 0,
+    readings: { gpuUtilization: value(20) },
+    status: {
+      recommendations: [{ time: ago(100), replicas: 6 }],
+      scaleEvents: [{ time: ago(5), replicasChange: 2 }],
+    },
+    expect: { hold: 'TargetScaledToZero' },
+    check: (e) => {
+      expect(e.recommendations).toEqual([]);
+      expect(e.scaleEvents).toEqual([{ time: ago(5), replicasChange: 2 }]);
+    },
+  },
+  {
+    name: "scaled up again by its owner (0 -> 2): autoscaled again, from the owner's count",
+    spec: spec({ maxReplicas: 5 }),
+    current: 2,
+    readings: { gpuUtilization: value(180) },
+    status: { recommendations: [] },
+    expect: { scale: 5, reason: 'MetricsAboveTarget', message: /2 -> 5 replicas/ },
   },
   {
     name: 'above maxReplicas is corrected at once',

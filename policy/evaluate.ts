@@ -41,6 +41,7 @@ export type HoldReason =
   | typeof HOLD_REASON_NAMES.cooldown // the last scaling action is less than cooldownPeriod ago
   | typeof HOLD_REASON_NAMES.stabilizing // the window still holds a recommendation at the current count
   | typeof HOLD_REASON_NAMES.atLimit // wants more (fewer) but already at maxReplicas (minReplicas)
+  | 'TargetScaledToZero' // the owner set the target to 0 replicas: autoscaling is off until it scales up
   | 'ScalingDisabled' // selectPolicy Disabled for this direction
   | 'RateLimited' // the scaleUp/scaleDown policies allow no change in their periods now
   | 'FallbackActive' // metrics failing for failureThreshold reads; fallback replicas already in place
@@ -158,7 +159,8 @@ export function weightsInvalid(spec: PolicySpec, metrics: readonly EnabledMetric
 
 /**
  * Evaluates one policy: ratio per metric, the algorithm, the tolerance, the stabilization windows and rate
- * policies (HPA semantics, shared with the Knative path), the bounds, the cooldown and the fallback.
+ * policies (HPA semantics, shared with the Knative path), the bounds, the cooldown and the fallback. A
+ * target at 0 replicas is left alone, as the HPA leaves it.
  *
  * Missing or NaN metrics never cause a scale-down: with some metrics missing the policy scales up only if
  * the usable metrics alone already ask for more replicas (as the HPA does), and otherwise holds.
@@ -197,6 +199,29 @@ export function evaluatePolicy(input: EvaluateInput): Evaluation {
   const scaleEvents = (previous.scaleEvents ?? []).filter(
     (e) => Date.parse(e.time) > nowMs - maxPeriodSeconds * 1000,
   );
+
+  // As the HPA (TestZeroReplicas): a target its owner set to 0 replicas is left alone until the owner
+  // scales it up; operators do this to free a model's GPUs, and minReplicas must not take them back.
+  // Metrics are not judged (the failure count stays as it was) and the window history is dropped, so
+  // the owner's count starts afresh, as for a new policy.
+  if (current === 0) {
+    const { kind, name } = spec.targetRef;
+    return {
+      ratios: [],
+      combinedRatio: undefined,
+      unavailable: [],
+      consecutiveMetricFailures: previous.consecutiveMetricFailures ?? 0,
+      currentMetrics: {},
+      recommendations: [],
+      scaleEvents,
+      desiredReplicas: 0,
+      decision: {
+        action: 'hold',
+        reason: 'TargetScaledToZero',
+        message: `scaling is disabled since the replica count of the target is zero: ${kind} ${name} stays at 0 until its owner scales it up`,
+      },
+    };
+  }
   const base = { ratios, combinedRatio, unavailable, consecutiveMetricFailures, currentMetrics, scaleEvents };
   const unavailableText = unavailable.map((u) => `${u.name}: ${u.message}`).join('; ');
   const ratioText = ratios.map(formatMetric).join(', ');

@@ -421,3 +421,87 @@ describe('a controller restart inside the cooldown', () => {
     await deletePolicy(name);
   });
 });
+
+/** What `kubectl scale --replicas=N` does: replace the scale subresource (retried on a concurrent write). */
+async function ownerScales(name: string, replicasWanted: number): Promise<void> {
+  await eventually(
+    `owner scales ${name} to ${replicasWanted}`,
+    async () => {
+      const scale = await apps.readNamespacedDeploymentScale({ namespace, name });
+      try {
+        await apps.replaceNamespacedDeploymentScale({
+          namespace,
+          name,
+          body: { ...scale, spec: { replicas: replicasWanted } },
+        });
+        return true;
+      } catch {
+        return undefined; // 409: the policy wrote in between; read again
+      }
+    },
+    WAIT_MS,
+  );
+}
+
+describe('a Deployment its owner scaled to 0', () => {
+  const name = 'llm-zero';
+  it('stays at 0 under load with ScalingActive=False ScalingDisabled, and is autoscaled again at 2', async () => {
+    await createDeployment(name, 1);
+    await eventually(
+      `${name} ready`,
+      async () => ((await readyReplicas('Deployment', name)) >= 1 ? true : undefined),
+      WAIT_MS,
+    );
+    await setLoad(namespace, name, HIGH_LOAD);
+    await createPolicy(name, fastSpec('Deployment', name));
+    // This load makes the policy scale up: it is active before the owner steps in.
+    await eventually(
+      `${name} scaled up`,
+      async () => ((await replicas('Deployment', name)) >= 2 ? true : undefined),
+      WAIT_MS,
+    );
+
+    await ownerScales(name, 0);
+    const atZero = await eventually(
+      'ScalingActive=False ScalingDisabled',
+      async () => {
+        const s = await policyStatus(name);
+        return condition(s, 'ScalingActive')?.reason === 'ScalingDisabled' ? s : undefined;
+      },
+      WAIT_MS,
+    );
+    expect(condition(atZero, 'ScalingActive')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining('scaling is disabled since the replica count of the target is zero'),
+    });
+    expect(condition(atZero, 'Ready')).toMatchObject({ status: 'False', reason: 'ScalingDisabled' });
+    expect(atZero).toMatchObject({ currentReplicas: 0, desiredReplicas: 0 });
+    // The load is still high (minReplicas is 1): several more reconciles, and the target stays at 0.
+    const seen = await reconciles(name, 5);
+    for (const r of seen) {
+      expect(r.outcome.kind === 'evaluated' && r.outcome.evaluation.decision).toMatchObject({
+        action: 'hold',
+        reason: 'TargetScaledToZero',
+      });
+    }
+    expect(await replicas('Deployment', name)).toBe(0);
+    await eventually(
+      `${name} pods gone`,
+      async () => ((await readyReplicas('Deployment', name)) === 0 ? true : undefined),
+      WAIT_MS,
+    );
+    expect(await replicas('Deployment', name)).toBe(0);
+
+    await ownerScales(name, 2);
+    await eventually(
+      `${name} autoscaled again above the owner's 2`,
+      async () => ((await replicas('Deployment', name)) > 2 ? true : undefined),
+      WAIT_MS,
+    );
+    const again = await policyStatus(name);
+    expect(again.lastScaleReason).toMatch(/^MetricsAboveTarget: MaxRatio .*: 2 -> 3 replicas/);
+    expect(condition(again, 'ScalingActive')?.status).toBe('True');
+    await clearLoad(namespace, name);
+    await deletePolicy(name);
+  });
+});

@@ -153,6 +153,98 @@ describe('nextStatus', () => {
     expect(afterRestart.decision).toMatchObject({ action: 'hold', reason: 'Cooldown' });
   });
 
+  // The owner scales the target to 0 and back to 2, under the same high load; one read every 15 s.
+  const zeroSteps: ReadonlyArray<{
+    name: string;
+    current: number;
+    scalingActive: [string, string];
+    ready: [string, string];
+    metrics: string;
+    replicas: number;
+    desired: number;
+    written: boolean;
+  }> = [
+    {
+      name: 'at 2 under load: scales up',
+      current: 2,
+      scalingActive: ['True', 'ScaledUp'],
+      ready: ['True', 'Active'],
+      metrics: 'True',
+      replicas: 3,
+      desired: 3,
+      written: true,
+    },
+    {
+      name: 'the owner sets 0: ScalingActive=False ScalingDisabled, desired 0, nothing scaled',
+      current: 0,
+      scalingActive: ['False', 'ScalingDisabled'],
+      ready: ['False', 'ScalingDisabled'],
+      metrics: 'Unknown',
+      replicas: 0,
+      desired: 0,
+      written: true,
+    },
+    {
+      name: 'still at 0 a read later: the same status, no write',
+      current: 0,
+      scalingActive: ['False', 'ScalingDisabled'],
+      ready: ['False', 'ScalingDisabled'],
+      metrics: 'Unknown',
+      replicas: 0,
+      desired: 0,
+      written: false,
+    },
+    {
+      name: 'the owner sets 2: autoscaled again (cooldown 60 s has passed)',
+      current: 2,
+      scalingActive: ['True', 'ScaledUp'],
+      ready: ['True', 'Active'],
+      metrics: 'True',
+      replicas: 3,
+      desired: 3,
+      written: true,
+    },
+  ];
+  it('a target scaled to 0 by its owner: the HPA condition while at 0, active again at 2', () => {
+    let status: PolicyStatus | undefined;
+    zeroSteps.forEach((step, index) => {
+      const nowMs = T0 + index * 60_000;
+      const evaluation = evaluatePolicy({
+        spec: spec(),
+        currentReplicas: step.current,
+        readings: { gpuUtilization: { kind: 'value', value: 90 } },
+        status,
+        nowMs,
+      });
+      const outcome: ReconcileOutcome = {
+        kind: 'evaluated',
+        currentReplicas: step.current,
+        evaluation,
+        ...(evaluation.decision.action === 'scale' ? { actuation: { ok: true } } : {}),
+      };
+      const next = nextStatus(status, outcome, 'MaxRatio', 3, nowMs);
+      const scalingActive = condition(next, 'ScalingActive');
+      const ready = condition(next, 'Ready');
+      expect({
+        name: step.name,
+        current: step.current,
+        scalingActive: [scalingActive?.status, scalingActive?.reason],
+        ready: [ready?.status, ready?.reason],
+        metrics: condition(next, 'MetricsAvailable')?.status,
+        replicas: next.currentReplicas,
+        desired: next.desiredReplicas,
+        written: mergePatch(status ?? {}, next) !== undefined,
+      }).toEqual(step);
+      if (step.current === 0) {
+        expect(scalingActive?.message).toMatch(/replica count of the target is zero/);
+        expect(next.recommendations).toEqual([]);
+        // No Warning: the owner chose it (the HPA records no event either).
+        expect(eventsFor(status, outcome)).toEqual([]);
+      }
+      status = next;
+    });
+  });
+
   const blocked: ReadonlyArray<{
     name: string;
     outcome: Exclude<ReconcileOutcome, { kind: 'evaluated' }>;

@@ -85,6 +85,23 @@ function conditionsFor(outcome: ReconcileOutcome): Record<ConditionType, Conditi
     case 'evaluated': {
       const { evaluation, actuation } = outcome;
       const { decision } = evaluation;
+      if (decision.action === 'hold' && decision.reason === 'TargetScaledToZero') {
+        // The HPA's condition for a target at zero: ScalingActive=False, reason ScalingDisabled.
+        const disabled: ConditionValue = {
+          status: 'False',
+          reason: 'ScalingDisabled',
+          message: decision.message,
+        };
+        return {
+          AlgorithmValid: { status: 'True', reason: 'Valid', message: 'the spec is valid' },
+          MetricsAvailable: unknown(
+            'ScalingDisabled',
+            'metrics are not used while the target is at 0 replicas',
+          ),
+          ScalingActive: disabled,
+          Ready: disabled,
+        };
+      }
       const algorithm: ConditionValue =
         decision.action === 'hold' && decision.reason === 'InvalidWeights'
           ? { status: 'False', reason: 'InvalidWeights', message: decision.message }
