@@ -85,6 +85,8 @@ export const DEFAULT_HEADROOM_FLOOR = 0.1;
 
 export const DEFAULT_SIZING_SETTINGS: SizingSettings = {
   headroomFloor: DEFAULT_HEADROOM_FLOOR,
+  countWindowSeconds: 60,
+  recentWindowSeconds: 30,
   queries: DEFAULT_SIZING_QUERIES,
 };
 
@@ -286,6 +288,12 @@ const profilesSchema = z.record(
 const sizingSchema = z.strictObject({
   profile: nonEmptyString().optional(),
   headroomFloor: nonNegativeNumber().max(10, { error: 'must be <= 10' }).default(DEFAULT_HEADROOM_FLOOR),
+  countWindowSeconds: positiveNumber()
+    .max(3600, { error: 'must be <= 3600' })
+    .default(DEFAULT_SIZING_SETTINGS.countWindowSeconds),
+  recentWindowSeconds: positiveNumber()
+    .max(3600, { error: 'must be <= 3600' })
+    .default(DEFAULT_SIZING_SETTINGS.recentWindowSeconds),
   arrivalsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.arrivalsQuery),
   recentArrivalsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.recentArrivalsQuery),
   completionsQuery: nonEmptyString().default(DEFAULT_SIZING_QUERIES.completionsQuery),
@@ -559,7 +567,13 @@ function parseSettings(
   if (s.loadGrowth !== undefined) {
     checkQuery(key, field('loadGrowth', 'arrivalsQuery'), s.loadGrowth.arrivalsQuery, issues);
   }
-  const { profile: profileName, headroomFloor, ...queries } = s.sizing;
+  const {
+    profile: profileName,
+    headroomFloor,
+    countWindowSeconds,
+    recentWindowSeconds,
+    ...queries
+  } = s.sizing;
   for (const [name, query] of Object.entries(queries)) checkQuery(key, field('sizing', name), query, issues);
   const profile = profileName === undefined ? undefined : profiles.get(profileName);
   if (profileName !== undefined && profile === undefined) {
@@ -597,7 +611,13 @@ function parseSettings(
     cooldownSeconds: s.cooldownSeconds,
     ...(idle === undefined ? {} : { idle }),
     ...(s.loadGrowth === undefined ? {} : { loadGrowth: s.loadGrowth }),
-    sizing: { ...(profile === undefined ? {} : { profile }), headroomFloor, queries },
+    sizing: {
+      ...(profile === undefined ? {} : { profile }),
+      headroomFloor,
+      countWindowSeconds,
+      recentWindowSeconds,
+      queries,
+    },
     dryRun: s.dryRun,
     migration: s.migration,
   };

@@ -48,6 +48,7 @@ function knativeService(name: string, namespace: string): object {
 }
 
 const settings = `  settings:
+    policy: step
     ladder: [gpu, gpu-x2]
     maxReplicas: 1
     cooldownSeconds: 0

@@ -189,7 +189,7 @@ export function decideSize(input: DecideInput, current: Current, band: Band, why
   const s = config.settings;
   const profile = s.sizing.profile;
   const stored = observation.capacityFactors ?? {};
-  const read = demandOf(input.metrics);
+  const read = demandOf(input.metrics, s.sizing);
   if (!read.ok)
     return { kind: 'fallback', why: `no demand data (${read.missing.join(', ')})`, factors: stored };
   const reading = read.reading;

@@ -55,6 +55,10 @@ const finite = (value: number | undefined): value is number => value !== undefin
  */
 export function demandOf(
   metrics: MetricValues,
+  windows: { readonly countWindowSeconds: number; readonly recentWindowSeconds: number } = {
+    countWindowSeconds: SECONDS_PER_COUNT,
+    recentWindowSeconds: RECENT_SECONDS,
+  },
 ):
   | { readonly ok: true; readonly reading: DemandReading }
   | { readonly ok: false; readonly missing: string[] } {
@@ -74,19 +78,21 @@ export function demandOf(
   const a = Math.max(0, arrivals);
   const c = Math.max(0, completions);
   const processed: Demand = {
-    arrivalsPerS: c / SECONDS_PER_COUNT,
-    promptTokensPerS: Math.max(0, prompt) / SECONDS_PER_COUNT,
-    outputTokensPerS: Math.max(0, output) / SECONDS_PER_COUNT,
+    arrivalsPerS: c / windows.countWindowSeconds,
+    promptTokensPerS: Math.max(0, prompt) / windows.countWindowSeconds,
+    outputTokensPerS: Math.max(0, output) / windows.countWindowSeconds,
   };
   // The last 30 s win when they are above the minute's rate by more than twice their Poisson noise: a step
   // of load is then sized for at once, not a minute later.
   const recent = metrics[SIZING_METRICS.recentArrivals];
   const recentCount = finite(recent) ? Math.max(0, recent) : 0;
-  const minuteRate = a / SECONDS_PER_COUNT;
-  const recentRate = recentCount / RECENT_SECONDS;
+  const minuteRate = a / windows.countWindowSeconds;
+  const recentRate = recentCount / windows.recentWindowSeconds;
   const arrivalsPerS =
-    recentRate - minuteRate > (2 * Math.sqrt(recentCount)) / RECENT_SECONDS ? recentRate : minuteRate;
-  const scale = c > 0 ? Math.max(1, (arrivalsPerS * SECONDS_PER_COUNT) / c) : 1;
+    recentRate - minuteRate > (2 * Math.sqrt(recentCount)) / windows.recentWindowSeconds
+      ? recentRate
+      : minuteRate;
+  const scale = c > 0 ? Math.max(1, (arrivalsPerS * windows.countWindowSeconds) / c) : 1;
   const demand: Demand = {
     arrivalsPerS,
     promptTokensPerS: processed.promptTokensPerS * scale,

@@ -108,6 +108,9 @@ export interface SizingSettings {
    * up, a saving under `floor` of the cost is not worth a change. Default 0.1, the HPA's tolerance.
    */
   readonly headroomFloor: number;
+  /** The window the count queries count over (`[1m]`: 60) and that of `recentArrivalsQuery` (`[30s]`: 30). */
+  readonly countWindowSeconds: number;
+  readonly recentWindowSeconds: number;
   readonly queries: SizingQueries;
 }
 

@@ -43,6 +43,7 @@ export function demoConfigMap(): Manifest {
     scaleDownFactor: 0.15
 settings:
   namespace: ${DEMO_NAMESPACE}
+  policy: step
   ladder: [mig-1g.10gb, mig-2g.20gb, mig-3g.40gb]
   minReplicas: 1
   maxReplicas: 1

@@ -70,6 +70,8 @@ function serviceBlock(b: Block): string {
       },
     ],
     settings: {
+      // These cases pin the ladder walk's migrations; the planner has its own (sizing-planner.e2e.test.ts).
+      policy: 'step',
       ladder: b.ladder,
       minReplicas: b.minReplicas ?? 1,
       maxReplicas: b.maxReplicas ?? 1,
