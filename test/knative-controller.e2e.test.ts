@@ -55,6 +55,10 @@ interface Block {
   readonly maxReplicas?: number;
   readonly downFactor?: number;
   readonly downWindowSeconds?: number;
+  /** `size` for the planner's cases; the ladder walk (`step`) otherwise. */
+  readonly policy?: 'size' | 'step';
+  readonly cooldownSeconds?: number;
+  readonly sizing?: Record<string, unknown>;
   readonly migration?: Record<string, unknown>;
 }
 
@@ -71,11 +75,12 @@ function serviceBlock(b: Block): string {
     ],
     settings: {
       // These cases pin the ladder walk's migrations; the planner has its own (sizing-planner.e2e.test.ts).
-      policy: 'step',
+      policy: b.policy ?? 'step',
+      ...(b.sizing === undefined ? {} : { sizing: b.sizing }),
       ladder: b.ladder,
       minReplicas: b.minReplicas ?? 1,
       maxReplicas: b.maxReplicas ?? 1,
-      cooldownSeconds: 3,
+      cooldownSeconds: b.cooldownSeconds ?? 3,
       scaleUpStabilizationSeconds: 0,
       scaleDownStabilizationSeconds: b.downWindowSeconds ?? 20,
       migration: {
@@ -631,6 +636,125 @@ describe('k-siss run on real Knative Serving', () => {
       const rolledBack = events.find((e) => e.reason === 'TierMigrationRolledBack');
       expect(rolledBack?.type).toBe('Warning');
       expect(events.some((e) => e.reason === 'TierMigrationTrafficShifted')).toBe(true);
+      await removeService(name);
+    },
+    TEST_TIMEOUT_MS,
+  );
+  it(
+    'the sizing planner, no profile: a cold service hit by a step from 1 to 20 req/s moves in ONE migration to the tier and replicas it names, learned from its first tier, and comes back down after the window',
+    async () => {
+      const name = 'sized';
+      const windowSeconds = 40;
+      for (const resource of ['nvidia.com/mig-2g.20gb', 'nvidia.com/mig-3g.40gb', 'nvidia.com/mig-4g.40gb']) {
+        await waitForFreeUnits(kc, resource);
+      }
+      // The planner's counts over 20 s (and 10 s for the recent arrivals): this test's clock runs at a 1 s
+      // interval and a 1 s scrape, so its windows are short (countWindowSeconds says so to the planner).
+      const sel = '{namespace="{{namespace}}",pod=~"{{podRegex}}"}';
+      const arrivals = (w: string) =>
+        `sum(increase(vllm:request_success_total${sel}[${w}])) + sum(delta(vllm:num_requests_running${sel}[${w}])) + sum(delta(vllm:num_requests_waiting${sel}[${w}]))`;
+      const sizing = {
+        countWindowSeconds: 20,
+        recentWindowSeconds: 10,
+        arrivalsQuery: arrivals('20s'),
+        recentArrivalsQuery: arrivals('10s'),
+        completionsQuery: `sum(increase(vllm:request_success_total${sel}[20s]))`,
+        promptTokensQuery: `sum(increase(vllm:prompt_tokens_total${sel}[20s]))`,
+        outputTokensQuery: `sum(increase(vllm:generation_tokens_total${sel}[20s]))`,
+      };
+      const before = await addService(
+        name,
+        {
+          policy: 'size',
+          sizing,
+          ladder: ['mig-1g.10gb', 'mig-2g.20gb', 'mig-3g.40gb', 'mig-4g.40gb', 'gpu'],
+          maxReplicas: 4,
+          cooldownSeconds: 10,
+          downWindowSeconds: windowSeconds,
+          metric: { name: 'tpot', query: TPOT, slo: 0.06, scaleUpFactor: 1.0, scaleDownFactor: 0.2 },
+          migration: { readyTimeoutSeconds: 120 },
+        },
+        'nvidia.com/mig-1g.10gb',
+      );
+      const oldRevision = before.status?.latestReadyRevisionName;
+      const watch = watchInvariants(kc, namespace, name);
+      const shape = { promptTokens: 200, outputTokens: 100 };
+      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
+      await new Promise((r) => setTimeout(r, 30_000));
+      expect(tierOf(await servingRevision(namespace, name))).toBe('mig-1g.10gb');
+      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 20, ...shape });
+      const up = await eventually(
+        'the service moved off mig-1g.10gb with its migration finished',
+        async () => {
+          const svc = await getService(kc, namespace, name);
+          const serving = await servingRevision(namespace, name);
+          const done = svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined;
+          return done && serving !== undefined && serving.metadata.name !== oldRevision
+            ? { svc, serving }
+            : undefined;
+        },
+        240_000,
+        1000,
+      );
+      const events = await serviceEvents(kc, namespace, name);
+      const decision = events.find((e) => e.reason === 'DecisionUp');
+      // The decision names its target (`target N x tier`), states demand and capacity, and learned the
+      // capacity of mig-1g.10gb at the first SLO pressure (there is no profile).
+      const named = /target (\d+) x ([a-z0-9.-]+) \(cost [0-9.]+, capacity [0-9.]+x demand\)/.exec(
+        decision?.message ?? '',
+      );
+      process.stdout.write(`[sizing-planner] ${decision?.message ?? 'no DecisionUp'}\n`);
+      expect(decision?.message).toMatch(/demand [0-9.]+ req\/s/);
+      expect(decision?.message).toMatch(/learned mig-1g\.10gb/);
+      expect(named).not.toBeNull();
+      const [, replicas, tier] = named ?? [];
+      expect(tierOf(up.serving)).toBe(tier === 'gpu' ? 'gpu' : tier);
+      expect(up.serving.metadata.annotations?.['autoscaling.knative.dev/min-scale']).toBe(replicas);
+      expect(events.filter((e) => e.reason === 'TierMigrationStarted')).toHaveLength(1);
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `serving.knative.dev/revision=${up.serving.metadata.name}`,
+      });
+      const ready = pods.items.filter((p) =>
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      expect(ready.length).toBe(Number(replicas));
+      const state = JSON.parse(up.svc.metadata.annotations?.['autoscaler.k-siss.io/state'] ?? '{}') as {
+        capacityFactors?: Record<string, number>;
+      };
+      expect(state.capacityFactors?.['mig-1g.10gb']).toBeGreaterThan(0);
+
+      // The load falls: the service comes back to something cheaper, not before the window has passed.
+      const upCost = events.length;
+      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
+      const fellAtMs = Date.now();
+      const down = await eventually(
+        'a cheaper configuration in place',
+        async () => {
+          const all = await serviceEvents(kc, namespace, name);
+          const moved = all
+            .slice(upCost)
+            .find((e) => e.reason === 'DecisionDown' || e.reason === 'DecisionIn');
+          const svc = await getService(kc, namespace, name);
+          return moved !== undefined && svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined
+            ? { moved, atMs: Date.now() }
+            : undefined;
+        },
+        240_000,
+        1000,
+      );
+      const invariants = await watch.stop();
+      const downStartedAtMs = invariants.phases
+        .filter((p) => p.startedAtMs !== undefined)
+        .at(-1)?.startedAtMs;
+      process.stdout.write(
+        `[sizing-planner] load fell -> down after ${(((downStartedAtMs ?? down.atMs) - fellAtMs) / 1000).toFixed(1)} s (window ${windowSeconds} s): ${down.moved.message}\n`,
+      );
+      expect(invariants.violations).toEqual([]);
+      expect(down.moved.message).toMatch(/a cheaper configuration covers the demand/);
+      // The recommendations of the high-load minutes hold the move for the window; the last seconds before
+      // the fall may already have recommended less (the 20 s counts lag), hence the 20 s allowance.
+      expect((downStartedAtMs ?? down.atMs) - fellAtMs).toBeGreaterThanOrEqual((windowSeconds - 20) * 1000);
       await removeService(name);
     },
     TEST_TIMEOUT_MS,
