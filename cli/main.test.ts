@@ -107,6 +107,46 @@ describe('k-siss validate', () => {
 });
 
 describe('k-siss explain', () => {
+  it('prints the sizing planner: demand, headroom, the target, the runner-up and why it lost', () => {
+    const profiled = `${CONFIG_MAP}  _profiles: |
+    p:
+      mig-1g.10gb: {requestsPerS: 1}
+      mig-2g.20gb: {requestsPerS: 2}
+      mig-3g.40gb: {requestsPerS: 3.5}
+      mig-4g.40gb: {requestsPerS: 4}
+      mig-7g.80gb: {requestsPerS: 8}
+  sized: |
+    metrics:
+      - {name: ttft, query: q, slo: 2, scaleUpFactor: 1, scaleDownFactor: 0.4}
+    settings: {maxReplicas: 8, sizing: {profile: p}}
+`;
+    const result = kSiss([
+      'explain',
+      '--config',
+      file('profiled.yaml', profiled),
+      '--service',
+      'sized',
+      '--state',
+      '{"tier":"mig-1g.10gb","readyReplicas":1}',
+      '--metrics',
+      '{"ttft":0.5,"__arrivals0m":1800,"__arrivals1m":1800,"__arrivals30s":900,"__completions1m":60,"__promptTokens1m":60000,"__outputTokens1m":12000}',
+      '--capacity',
+      '{"nodes":[{"name":"n1","free":{"nvidia.com/mig-7g.80gb":8}}]}',
+      '--now',
+      '2026-11-23T07:00:00Z',
+    ]);
+    expect(result.code).toBe(0);
+    const out = JSON.parse(result.stdout) as { decision: Record<string, unknown> };
+    expect(out.decision).toEqual({
+      action: 'up',
+      targetTier: 'mig-7g.80gb',
+      targetReplicas: 5,
+      reason: 'demand',
+      message:
+        'the demand needs more capacity than runs now: demand 30.0 req/s (30000 prompt + 6000 output tok/s), headroom 10% (floor; arrivals spread 0%); target 5 x mig-7g.80gb (cost 5, capacity 1.33x demand); runner-up 33 x mig-1g.10gb (cost 4.714, capacity 1.10x demand), lost: needs 33 replicas, above maxReplicas 8; now 1 x mig-1g.10gb (cost 0.143, capacity 0.03x demand)',
+    });
+  });
+
   it('prints the decision with its reason and signals', () => {
     const result = kSiss([
       'explain',
