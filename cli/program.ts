@@ -19,6 +19,7 @@ import {
   parseState,
   type Parsed,
 } from './inputs.js';
+import { registerProfileCommand } from './profile-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
 
@@ -323,6 +324,7 @@ export function createProgram(io: CliIo, setCode: (code: number) => void): Comma
   registerDecide(program, io, setCode);
   registerRunCommand(program);
   registerSimulateCommand(program);
+  registerProfileCommand(program);
   return program;
 }
 

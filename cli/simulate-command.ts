@@ -8,6 +8,9 @@ import {
   DEFAULT_KSISS_CONFIG_URL,
   DEFAULT_SLO,
   POLICY_NAMES,
+  ProfileError,
+  START_MODES,
+  modelErrorProblem,
   modelFitProblems,
   parseKsissSimConfig,
   parseTopology,
@@ -16,7 +19,9 @@ import {
   runPolicies,
   type PolicyName,
   type SimTopology,
+  type SimulationResult,
   type SimulationSummary,
+  type StartMode,
 } from '../simulator/index.js';
 
 /** Options as commander hands them over (strings; validated here). */
@@ -32,11 +37,36 @@ interface RawOptions {
   readonly format: string;
   readonly report?: string;
   readonly seed: string;
+  readonly modelError?: string;
+  readonly start: string;
 }
 
-class UsageError extends Error {}
+/** A bad flag or file: printed as `k-siss <command>: message`, exit 2. */
+export class UsageError extends Error {}
 
-function positiveNumber(flag: string, raw: string | undefined, fallback: number, allowZero = false): number {
+/** `--model-error F`: a finite number > 0 (default 1). */
+export function modelErrorOf(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const value = Number(raw);
+  const problem = raw.trim() === '' ? 'must be a finite number > 0' : modelErrorProblem(value);
+  if (problem !== undefined) throw new UsageError(`--model-error = ${JSON.stringify(raw)}: ${problem}`);
+  return value;
+}
+
+function startOf(raw: string): StartMode {
+  const known: readonly string[] = START_MODES;
+  if (!known.includes(raw)) {
+    throw new UsageError(`--start = ${JSON.stringify(raw)}: must be ${START_MODES.join(' or ')}`);
+  }
+  return raw as StartMode;
+}
+
+export function positiveNumber(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -45,7 +75,7 @@ function positiveNumber(flag: string, raw: string | undefined, fallback: number,
   return value;
 }
 
-function readText(flag: string, path: string): string {
+export function readText(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
@@ -68,7 +98,7 @@ function policiesOf(raw: string): PolicyName[] {
   return names as PolicyName[];
 }
 
-function modelOf(path: string | undefined): LlmModel | undefined {
+export function modelOf(path: string | undefined): LlmModel | undefined {
   if (path === undefined) return undefined;
   let data: unknown;
   try {
@@ -131,6 +161,8 @@ async function simulateAction(raw: RawOptions): Promise<void> {
   if (!/^\d+$/.test(raw.seed))
     throw new UsageError(`--seed = ${JSON.stringify(raw.seed)}: must be a whole number >= 0`);
   const policies = policiesOf(raw.policy);
+  const modelError = modelErrorOf(raw.modelError);
+  const start = startOf(raw.start);
   const slo = {
     ttftMs: positiveNumber('--slo-ttft-ms', raw.sloTtftMs, DEFAULT_SLO.ttftMs),
     ttftPerPromptTokenMs: positiveNumber(
@@ -173,18 +205,29 @@ async function simulateAction(raw: RawOptions): Promise<void> {
     : undefined;
   // The oracle's window search runs first (every policy starts right-sized from it): one share of the bar.
   bar?.start((policies.length + 1) * 100, 0, { policy: 'oracle search' });
-  const results = runPolicies({
-    trace: trace.trace,
-    policies,
-    slo,
-    seed: Number(raw.seed),
-    ksiss: ksiss.value,
-    ...(model === undefined ? {} : { model }),
-    ...(topology === undefined ? {} : { topology }),
-    onSearchProgress: (fraction) => bar?.update(Math.round(fraction * 100), { policy: 'oracle search' }),
-    onProgress: (policy, fraction) =>
-      bar?.update((policies.indexOf(policy) + 1) * 100 + Math.round(fraction * 100), { policy }),
-  });
+  let results: SimulationResult[];
+  try {
+    results = runPolicies({
+      trace: trace.trace,
+      policies,
+      slo,
+      seed: Number(raw.seed),
+      ksiss: ksiss.value,
+      start,
+      modelError,
+      ...(model === undefined ? {} : { model }),
+      ...(topology === undefined ? {} : { topology }),
+      onSearchProgress: (fraction) => bar?.update(Math.round(fraction * 100), { policy: 'oracle search' }),
+      onProgress: (policy, fraction) =>
+        bar?.update((policies.indexOf(policy) + 1) * 100 + Math.round(fraction * 100), { policy }),
+    });
+  } catch (error) {
+    bar?.stop();
+    // The k-siss profile is measured on the ladder before the runs: a tier that cannot be profiled is a
+    // problem of the config (or --model), said as such.
+    if (error instanceof ProfileError) throw new UsageError(`profiling the k-siss ladder: ${error.message}`);
+    throw error;
+  }
   bar?.update((policies.length + 1) * 100);
   bar?.stop();
   const summaries = results.map((r) => r.summary);
@@ -238,7 +281,20 @@ export function registerSimulateCommand(program: Command): void {
     .option('--slo-tpot-ms <n>', `TPOT target, ms (default ${DEFAULT_SLO.tpotMs})`)
     .option('--format <format>', 'table or json', 'table')
     .option('--report <dir>', 'write an HTML report with SVG charts to this directory')
-    .option('--seed <n>', 'seed of the simulated randomness (pod start times)', '1')
+    .option(
+      '--seed <n>',
+      "seed of the simulated randomness (pod start times, the cold start's light load)",
+      '1',
+    )
+    .option(
+      '--model-error <F>',
+      'the simulated replicas run F times as fast as the model the k-siss profile was measured on (every engine iteration takes 1/F of its time; default 1)',
+    )
+    .option(
+      '--start <mode>',
+      'warm: every policy starts right-sized for the first window; cold: the trace is preceded by 5 minutes of light load (0.2 req/s, 200-token prompts, 20-token answers) and every policy starts at its minimum',
+      'warm',
+    )
     .action(async (options: RawOptions) => {
       try {
         await simulateAction(options);

@@ -81,7 +81,7 @@ interface SimPod {
   readyAtMs: number;
   /** When the pod was deleted from the API; it finishes in-flight requests within the grace period. */
   terminatingSinceMs: number;
-  /** `instant` retirements stop billing here. */
+  /** `instant` and `reactive` retirements stop billing here. */
   billEndMs: number | undefined;
   readonly engine: ReplicaEngine;
 }
@@ -140,7 +140,8 @@ export interface ClusterSink {
 
 /**
  * The migration settings a style runs with: k-siss's own (`planned`); the Go original's fixed behaviour
- * (`original`: wait up to 600 s, then 100% at once, no drain); the oracle's idealisation (`instant`).
+ * (`original`: wait up to 600 s, then 100% at once, no drain); the oracle's idealisation (`instant`) and
+ * oracle-reactive's (`reactive`): 100% at once, no drain.
  */
 export function migrationSettingsOf(
   policy: Pick<SimPolicy, 'migrationStyle' | 'migration'>,
@@ -156,6 +157,7 @@ export function migrationSettingsOf(
         tierBackoffSeconds: policy.migration?.tierBackoffSeconds ?? 0,
       };
     case 'instant':
+    case 'reactive':
       return { ...allAtOnce, readyTimeoutSeconds: ORIGINAL_READY_TIMEOUT_SECONDS, tierBackoffSeconds: 0 };
   }
 }
@@ -404,7 +406,8 @@ export class SimCluster {
    * Starts moving the service to `tierName` through the knative planner; false when it refused (a
    * migration in flight, the same tier, a tier in backoff, ...). The new revision gets `replicas` (the
    * planner writes initial-, min- and max-scale into its template) or, when that is what runs now, keeps the
-   * old one's (the planner copies its scale bounds); in the `instant` style the oracle sizes it itself.
+   * old one's (the planner copies its scale bounds); in the `instant` and `reactive` styles the plan sizes it
+   * itself.
    */
   migrate(tierName: string, replicas: number, nowMs: number, reason: string): boolean {
     if (this.migrationInFlight) return false;
@@ -413,7 +416,7 @@ export class SimCluster {
     const from = this.serving;
     const fromReplicas = this.desiredOf(from);
     const revisionName = revisionNameFor(SIM_SERVICE.name, toTier.name, nowMs.toString(36));
-    const sized = this.style === 'instant' ? replicas : undefined;
+    const sized = this.style === 'instant' || this.style === 'reactive' ? replicas : undefined;
     if (sized !== undefined && toTier.name !== from.tier.name) {
       // No bounds on the old revision: the planner has none to copy, the new one gets `replicas` below.
       this.objects.annotateRevision(from.name, {
@@ -692,7 +695,7 @@ export class SimCluster {
     if (pod.state !== 'ready') return;
     pod.state = 'terminating';
     pod.terminatingSinceMs = nowMs;
-    if (this.style === 'instant') pod.billEndMs = nowMs;
+    if (this.style === 'instant' || this.style === 'reactive') pod.billEndMs = nowMs;
     if (pod.engine.outstanding === 0) this.deletePod(pod, nowMs);
   }
 

@@ -10,6 +10,22 @@ export {
   type FailedRequest,
   type PlatformTimings,
 } from './cluster.js';
+export { LIGHT_PREFIX, START_MODES, coldStartTrace, type StartMode } from './cold-start.js';
+export { modelErrorProblem, servingModelOf } from './model-error.js';
+export {
+  PROFILE_DEFAULTS,
+  ProfileError,
+  REFERENCE_MIXES,
+  benchmarkAttainment,
+  maxSustainableRatePerS,
+  profileOf,
+  profileYaml,
+  solveTokenCapacity,
+  type ProfileOptions,
+  type ProfileResult,
+  type ReferenceMix,
+  type TierProfile,
+} from './profile.js';
 export { DEFAULT_KSISS_CONFIG_URL, parseKsissSimConfig, type KsissSimConfig } from './k-siss-config.js';
 export { ksissPolicy, unknownSimulatedMetrics } from './k-siss-policy.js';
 export {
@@ -22,6 +38,8 @@ export {
   ORACLE_DEFAULTS,
   oraclePlan,
   planPolicy,
+  reactionTickMs,
+  reactivePlan,
   staticPeakProvision,
   windowAttainment,
   windowRequirements,
@@ -37,12 +55,20 @@ export {
   WHOLE_GPU_TIER,
   llmContainerConcurrency,
   oracleOptionsOf,
+  withProfile,
   type PolicyName,
   type PolicySetup,
 } from './policies.js';
 export type { MigrationStyle, PolicyAction, ServiceView, SimPolicy } from './policy.js';
 export { renderReport, type RenderedReport, type ReportChart } from './report.js';
-export { DEFAULT_SCRAPE_INTERVAL_MS, modelFitProblems, runPolicies, type RunRequest } from './run.js';
+export {
+  DEFAULT_SCRAPE_INTERVAL_MS,
+  modelFitProblems,
+  runPolicies,
+  runPoliciesWithContext,
+  type RunOutcome,
+  type RunRequest,
+} from './run.js';
 export {
   OSCILLATION_WINDOW_MS,
   countOscillations,
@@ -50,6 +76,7 @@ export {
   seededRandom,
   simulate,
   type SeriesPoint,
+  type ServingPoint,
   type SimulationOptions,
   type SimulationResult,
   type SimulationSummary,

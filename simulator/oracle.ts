@@ -6,7 +6,7 @@ import {
   type LlmModel,
   type TierPerformance,
 } from '../service-model/index.js';
-import type { PolicyAction, ServiceView, SimPolicy } from './policy.js';
+import type { MigrationStyle, PolicyAction, ServiceView, SimPolicy } from './policy.js';
 import { meetsSlo, type SloTargets } from './slo.js';
 import type { SimTopology } from './topology.js';
 import type { Trace } from './trace.js';
@@ -255,15 +255,49 @@ export function staticPeakProvision(
   return best ?? largest(options);
 }
 
-/** Replays a plan: changes happen at window edges, instantly (see `windowRequirements`). */
-export function planPolicy(name: string, plan: readonly PlanStep[]): SimPolicy {
+/**
+ * When a controller can first act on a change of load at `changeMs`: the first control-loop tick at or after
+ * one scrape interval later. A scrape after the change is the first sample whose 1-minute window holds any of
+ * the new load, and the controller queries Prometheus on its ticks (multiples of `tickMs` from the start).
+ */
+export function reactionTickMs(changeMs: number, scrapeIntervalMs: number, tickMs: number): number {
+  return Math.ceil((changeMs + scrapeIntervalMs) / tickMs) * tickMs;
+}
+
+/**
+ * The oracle's plan as a reactive controller could at best carry it out (`oracle-reactive`): each change,
+ * planned for a window's start, is made at the reaction tick of that start (`reactionTickMs`); replayed with
+ * the `reactive` migration style, new pods then take the platform's start-up and readiness time before they
+ * serve. The first step is the starting provision. Steps that land on the same tick keep the later one.
+ */
+export function reactivePlan(
+  plan: readonly PlanStep[],
+  scrapeIntervalMs: number,
+  tickMs: number,
+): PlanStep[] {
+  const out: PlanStep[] = [];
+  plan.forEach((step, i) => {
+    const startMs = i === 0 ? step.startMs : reactionTickMs(step.startMs, scrapeIntervalMs, tickMs);
+    const last = out[out.length - 1];
+    if (last !== undefined && last.startMs === startMs) out.pop();
+    out.push({ ...step, startMs });
+  });
+  return out;
+}
+
+/** Replays a plan: changes happen at window edges, instantly (see `windowRequirements`), unless `style` says otherwise. */
+export function planPolicy(
+  name: string,
+  plan: readonly PlanStep[],
+  style: Extract<MigrationStyle, 'instant' | 'reactive'> = 'instant',
+): SimPolicy {
   const first = plan[0];
   if (first === undefined) throw new Error(`${name}: empty plan`);
   return {
     name,
     tickMs: 1000,
     initial: { tier: first.tier, replicas: first.replicas },
-    migrationStyle: 'instant',
+    migrationStyle: style,
     decide(view: ServiceView): PolicyAction {
       let step: PlanStep = first;
       for (const s of plan) if (s.startMs <= view.nowMs) step = s;

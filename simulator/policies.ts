@@ -1,4 +1,5 @@
 import { maxArrivalRatePerS, steadyState, tierPerformance, type LlmModel } from '../service-model/index.js';
+import type { ServiceConfig, SizingProfile, SizingSettings } from '../autoscaler/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { apaPolicy } from './baselines/aibrix-apa.js';
 import { hpaPolicy } from './baselines/hpa.js';
@@ -11,6 +12,7 @@ import {
   ORACLE_DEFAULTS,
   oraclePlan,
   planPolicy,
+  reactivePlan,
   staticPeakProvision,
   windowRequirements,
   type OracleOptions,
@@ -31,6 +33,7 @@ export const POLICY_NAMES = [
   'aibrix-apa',
   'static-peak',
   'oracle',
+  'oracle-reactive',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
@@ -42,6 +45,7 @@ export const LADDER_POLICIES: ReadonlySet<PolicyName> = new Set([
   'k-siss',
   'ksiss-original',
   'oracle',
+  'oracle-reactive',
   'static-peak',
 ]);
 
@@ -49,11 +53,24 @@ export const LADDER_POLICIES: ReadonlySet<PolicyName> = new Set([
 export interface PolicySetup {
   readonly trace: Trace;
   readonly catalog: TierCatalog;
+  /** The model the simulated replicas run (what the oracle knows; no policy reads it). */
   readonly model: LlmModel;
+  /**
+   * The model as the user benchmarked it (`--model-error` 1): what user config derived from a benchmark
+   * comes from (KPA's containerConcurrency). Defaults to `model`.
+   */
+  readonly benchmarkModel?: LlmModel;
+  /** The sizing profile handed to k-siss when its config resolves none (`profileOf` on the benchmarked model). */
+  readonly profile?: SizingProfile;
   readonly topology: SimTopology;
   readonly slo: SloTargets;
   readonly ksiss: KsissSimConfig;
+  /** Prometheus scrape interval (oracle-reactive's detection delay); default DEFAULT_SCRAPE_INTERVAL_MS. */
+  readonly scrapeIntervalMs?: number;
 }
+
+/** Default Prometheus scrape interval of the simulation (kube-prometheus' ServiceMonitor default). */
+export const DEFAULT_SCRAPE_INTERVAL_MS = 15_000;
 
 /** The request shape baselines are sized with: a 1,000-token chat prompt, 200 tokens out (not from a trace). */
 export const REFERENCE_REQUEST = { promptTokens: 1000, outputTokens: 200 } as const;
@@ -128,7 +145,7 @@ export class PolicyFactory {
    */
   build(name: PolicyName): SimPolicy {
     const policy = this.buildCold(name);
-    if (name === 'static-peak' || name === 'oracle') return policy;
+    if (name === 'static-peak' || name === 'oracle' || name === 'oracle-reactive') return policy;
     const first = this.requirements()[0];
     if (first === undefined) return policy;
     const catalog = this.setup.catalog;
@@ -182,7 +199,7 @@ export class PolicyFactory {
     const queueS = s.slo.ttftMs / 2000;
     switch (name) {
       case 'k-siss':
-        return ksissPolicy(s.ksiss.config, s.ksiss.catalog, s.ksiss.intervalSeconds);
+        return ksissPolicy(withProfile(s.ksiss.config, s.profile), s.ksiss.catalog, s.ksiss.intervalSeconds);
       case 'ksiss-original':
         return ksissOriginalPolicy(s.ksiss.config.metrics, s.ksiss.config.settings.ladder);
       case 'hpa':
@@ -197,7 +214,7 @@ export class PolicyFactory {
           tier: WHOLE_GPU_TIER,
           minReplicas: 1,
           maxReplicas,
-          containerConcurrency: llmContainerConcurrency(s.catalog, s.model, s.slo),
+          containerConcurrency: llmContainerConcurrency(s.catalog, s.benchmarkModel ?? s.model, s.slo),
         });
       case 'kubeai-maxratio':
         return kubeAiPolicy({
@@ -220,6 +237,22 @@ export class PolicyFactory {
       }
       case 'oracle':
         return planPolicy('oracle', oraclePlan(oracleOptionsOf(s), [...this.requirements()]));
+      case 'oracle-reactive': {
+        const plan = oraclePlan(oracleOptionsOf(s), [...this.requirements()]);
+        const tickMs = Math.round(s.ksiss.intervalSeconds * 1000);
+        const scrapeMs = s.scrapeIntervalMs ?? DEFAULT_SCRAPE_INTERVAL_MS;
+        return planPolicy('oracle-reactive', reactivePlan(plan, scrapeMs, tickMs), 'reactive');
+      }
     }
   }
+}
+
+/**
+ * The service block with the profiling run's profile as `settings.sizing.profile`, as if the user had put
+ * `k-siss profile`'s output under `_profiles`; a block whose config already resolves a profile keeps its own.
+ */
+export function withProfile(config: ServiceConfig, profile: SizingProfile | undefined): ServiceConfig {
+  const sizing: SizingSettings | undefined = (config.settings as { sizing?: SizingSettings }).sizing;
+  if (profile === undefined || sizing?.profile !== undefined) return config;
+  return { ...config, settings: { ...config.settings, sizing: { ...(sizing as SizingSettings), profile } } };
 }

@@ -39,9 +39,11 @@ export type PolicyAction =
  * - `planned`: the k-siss migration (new revision, wait until ready, traffic steps, drain, delete old);
  * - `original`: the Go original (wait until ready, pin 100%, delete the old revision at once: in-flight
  *   requests are cut; the control loop is blocked meanwhile);
- * - `instant`: the oracle's idealisation (no start-up delay, the old pods stop being billed at once).
+ * - `instant`: the oracle's idealisation (no start-up delay, the old pods stop being billed at once);
+ * - `reactive`: `oracle-reactive`'s: new pods start and become Ready with the platform's timings (start-up,
+ *   revision readiness), traffic moves all at once when they are, and the old pods stop being billed then.
  */
-export type MigrationStyle = 'planned' | 'original' | 'instant';
+export type MigrationStyle = 'planned' | 'original' | 'instant' | 'reactive';
 
 /** A controller under simulation. */
 export interface SimPolicy {

@@ -57,10 +57,19 @@ export interface SeriesPoint {
   readonly ttftP99Ms: number;
 }
 
+/** From `atMs` on (to the next point), the serving revision's tier and its Ready pods. */
+export interface ServingPoint {
+  readonly atMs: number;
+  readonly tier: string;
+  readonly readyReplicas: number;
+}
+
 /** A run's summary, series, actions and failures by reason. */
 export interface SimulationResult {
   readonly summary: SimulationSummary;
   readonly series: readonly SeriesPoint[];
+  /** Every change of the serving configuration in place, to the second (the first point is the start). */
+  readonly servingTimeline: readonly ServingPoint[];
   readonly actions: readonly ActionRecord[];
   readonly failures: Readonly<Record<FailedRequest['reason'], number>>;
 }
@@ -113,6 +122,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     policy,
   );
   const series: SeriesPoint[] = [];
+  const servingTimeline: ServingPoint[] = [];
   const maxDrainMs = options.maxDrainMs ?? 30 * 60_000;
   let next = 0;
   let podMsTotal = 0;
@@ -156,6 +166,14 @@ export function simulate(options: SimulationOptions): SimulationResult {
       const action = policy.decide(view);
       const started = carryOut(cluster, action, g);
       policy.acted?.(view, action, started);
+    }
+    const inPlace = servingTimeline[servingTimeline.length - 1];
+    if (
+      inPlace === undefined ||
+      inPlace.tier !== cluster.servingTier ||
+      inPlace.readyReplicas !== cluster.readyReplicas
+    ) {
+      servingTimeline.push({ atMs: g, tier: cluster.servingTier, readyReplicas: cluster.readyReplicas });
     }
     if (g % SERIES_EVERY_MS === 0) {
       const m = observations.query(g);
@@ -205,6 +223,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
       oscillations: countOscillations(actions),
     },
     series,
+    servingTimeline,
     actions,
     failures,
   };
