@@ -80,6 +80,31 @@ describe('k-siss simulate', () => {
     },
     { name: 'a missing trace', args: [], message: '--trace FILE is required' },
     {
+      name: 'a zero model error',
+      args: ['--trace', traceFile, '--model-error', '0'],
+      message: '--model-error = "0": must be a finite number > 0',
+    },
+    {
+      name: 'a negative model error',
+      args: ['--trace', traceFile, '--model-error', '-1.2'],
+      message: '--model-error = "-1.2": must be a finite number > 0',
+    },
+    {
+      name: 'an infinite model error',
+      args: ['--trace', traceFile, '--model-error', 'Infinity'],
+      message: '--model-error = "Infinity": must be a finite number > 0',
+    },
+    {
+      name: 'a non-numeric model error',
+      args: ['--trace', traceFile, '--model-error', 'abc'],
+      message: '--model-error = "abc": must be a finite number > 0',
+    },
+    {
+      name: 'an unknown start mode',
+      args: ['--trace', traceFile, '--start', 'lukewarm'],
+      message: '--start = "lukewarm": must be warm or cold',
+    },
+    {
       name: 'an unreadable trace',
       args: ['--trace', join(dir, 'nope.csv')],
       message: `cannot read ${join(dir, 'nope.csv')}`,
@@ -131,6 +156,26 @@ describe('k-siss simulate', () => {
       expect(existsSync(join(report, file))).toBe(true);
     }
     expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('runs a cold start with a model error: the light prefix is replayed before the trace', async () => {
+    const r = await run([
+      '--trace',
+      traceFile,
+      '--policy',
+      'oracle-reactive,hpa',
+      '--start',
+      'cold',
+      '--model-error',
+      '1.25',
+      '--format',
+      'json',
+    ]);
+    expect(r.code).toBe(0);
+    const summaries = JSON.parse(r.stdout) as { policy: string; requests: number }[];
+    expect(summaries.map((s) => s.policy)).toEqual(['oracle-reactive', 'hpa']);
+    // 120 trace requests plus about 60 of the light prefix (0.2 req/s for 5 minutes).
+    expect(summaries[0]?.requests).toBeGreaterThan(150);
   });
 
   it('fills the SLO placeholders of a --config file, so a copy of the default config runs', async () => {
