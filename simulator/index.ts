@@ -55,7 +55,6 @@ export {
   WHOLE_GPU_TIER,
   llmContainerConcurrency,
   oracleOptionsOf,
-  withProfile,
   type PolicyName,
   type PolicySetup,
 } from './policies.js';

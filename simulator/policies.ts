@@ -1,5 +1,5 @@
 import { maxArrivalRatePerS, steadyState, tierPerformance, type LlmModel } from '../service-model/index.js';
-import type { ServiceConfig, SizingProfile, SizingSettings } from '../autoscaler/index.js';
+import type { SizingProfile } from '../autoscaler/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { apaPolicy } from './baselines/aibrix-apa.js';
 import { hpaPolicy } from './baselines/hpa.js';
@@ -199,7 +199,7 @@ export class PolicyFactory {
     const queueS = s.slo.ttftMs / 2000;
     switch (name) {
       case 'k-siss':
-        return ksissPolicy(withProfile(s.ksiss.config, s.profile), s.ksiss.catalog, s.ksiss.intervalSeconds);
+        return ksissPolicy(s.ksiss.config, s.ksiss.catalog, s.ksiss.intervalSeconds, 'k-siss', s.profile);
       case 'ksiss-original':
         return ksissOriginalPolicy(s.ksiss.config.metrics, s.ksiss.config.settings.ladder);
       case 'hpa':
@@ -245,14 +245,4 @@ export class PolicyFactory {
       }
     }
   }
-}
-
-/**
- * The service block with the profiling run's profile as `settings.sizing.profile`, as if the user had put
- * `k-siss profile`'s output under `_profiles`; a block whose config already resolves a profile keeps its own.
- */
-export function withProfile(config: ServiceConfig, profile: SizingProfile | undefined): ServiceConfig {
-  const sizing: SizingSettings | undefined = (config.settings as { sizing?: SizingSettings }).sizing;
-  if (profile === undefined || sizing?.profile !== undefined) return config;
-  return { ...config, settings: { ...config.settings, sizing: { ...(sizing as SizingSettings), profile } } };
 }
