@@ -671,90 +671,105 @@ describe('k-siss run on real Knative Serving', () => {
           maxReplicas: 4,
           cooldownSeconds: 10,
           downWindowSeconds: windowSeconds,
-          metric: { name: 'tpot', query: TPOT, slo: 0.06, scaleUpFactor: 1.0, scaleDownFactor: 0.2 },
+          // The mean wait for a first token: it climbs as soon as a slice saturates (TPOT does not, on a
+          // 1g slice whose KV cache caps the batch).
+          metric: {
+            name: 'queue',
+            query:
+              'sum(rate(vllm:request_queue_time_seconds_sum{namespace="{{namespace}}",pod=~"{{podRegex}}"}[10s])) / sum(rate(vllm:request_queue_time_seconds_count{namespace="{{namespace}}",pod=~"{{podRegex}}"}[10s]))',
+            slo: 0.5,
+            scaleUpFactor: 1.0,
+            scaleDownFactor: 0.2,
+          },
           migration: { readyTimeoutSeconds: 120 },
         },
         'nvidia.com/mig-1g.10gb',
       );
       const oldRevision = before.status?.latestReadyRevisionName;
       const watch = watchInvariants(kc, namespace, name);
-      const shape = { promptTokens: 200, outputTokens: 100 };
-      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
-      await new Promise((r) => setTimeout(r, 30_000));
-      expect(tierOf(await servingRevision(namespace, name))).toBe('mig-1g.10gb');
-      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 20, ...shape });
-      const up = await eventually(
-        'the service moved off mig-1g.10gb with its migration finished',
-        async () => {
-          const svc = await getService(kc, namespace, name);
-          const serving = await servingRevision(namespace, name);
-          const done = svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined;
-          return done && serving !== undefined && serving.metadata.name !== oldRevision
-            ? { svc, serving }
-            : undefined;
-        },
-        240_000,
-        1000,
-      );
-      const events = await serviceEvents(kc, namespace, name);
-      const decision = events.find((e) => e.reason === 'DecisionUp');
-      // The decision names its target (`target N x tier`), states demand and capacity, and learned the
-      // capacity of mig-1g.10gb at the first SLO pressure (there is no profile).
-      const named = /target (\d+) x ([a-z0-9.-]+) \(cost [0-9.]+, capacity [0-9.]+x demand\)/.exec(
-        decision?.message ?? '',
-      );
-      process.stdout.write(`[sizing-planner] ${decision?.message ?? 'no DecisionUp'}\n`);
-      expect(decision?.message).toMatch(/demand [0-9.]+ req\/s/);
-      expect(decision?.message).toMatch(/learned mig-1g\.10gb/);
-      expect(named).not.toBeNull();
-      const [, replicas, tier] = named ?? [];
-      expect(tierOf(up.serving)).toBe(tier === 'gpu' ? 'gpu' : tier);
-      expect(up.serving.metadata.annotations?.['autoscaling.knative.dev/min-scale']).toBe(replicas);
-      expect(events.filter((e) => e.reason === 'TierMigrationStarted')).toHaveLength(1);
-      const pods = await core.listNamespacedPod({
-        namespace,
-        labelSelector: `serving.knative.dev/revision=${up.serving.metadata.name}`,
-      });
-      const ready = pods.items.filter((p) =>
-        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-      );
-      expect(ready.length).toBe(Number(replicas));
-      const state = JSON.parse(up.svc.metadata.annotations?.['autoscaler.k-siss.io/state'] ?? '{}') as {
-        capacityFactors?: Record<string, number>;
-      };
-      expect(state.capacityFactors?.['mig-1g.10gb']).toBeGreaterThan(0);
+      let stopped: ReturnType<typeof watch.stop> | undefined;
+      const stopWatch = () => (stopped ??= watch.stop());
+      try {
+        const shape = { promptTokens: 200, outputTokens: 100 };
+        await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
+        await new Promise((r) => setTimeout(r, 30_000));
+        expect(tierOf(await servingRevision(namespace, name))).toBe('mig-1g.10gb');
+        await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 20, ...shape });
+        const up = await eventually(
+          'the service moved off mig-1g.10gb with its migration finished',
+          async () => {
+            const svc = await getService(kc, namespace, name);
+            const serving = await servingRevision(namespace, name);
+            const done = svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined;
+            return done && serving !== undefined && serving.metadata.name !== oldRevision
+              ? { svc, serving }
+              : undefined;
+          },
+          240_000,
+          1000,
+        );
+        const events = await serviceEvents(kc, namespace, name);
+        const decision = events.find((e) => e.reason === 'DecisionUp');
+        // The decision names its target (`target N x tier`), states demand and capacity, and learned the
+        // capacity of mig-1g.10gb at the first SLO pressure (there is no profile).
+        const named = /target (\d+) x ([a-z0-9.-]+) \(cost [0-9.]+, capacity [0-9.]+x demand\)/.exec(
+          decision?.message ?? '',
+        );
+        process.stdout.write(`[sizing-planner] ${decision?.message ?? 'no DecisionUp'}\n`);
+        expect(decision?.message).toMatch(/demand [0-9.]+ req\/s/);
+        expect(decision?.message).toMatch(/learned mig-1g\.10gb/);
+        expect(named).not.toBeNull();
+        const [, replicas, tier] = named ?? [];
+        expect(tierOf(up.serving)).toBe(tier === 'gpu' ? 'gpu' : tier);
+        expect(up.serving.metadata.annotations?.['autoscaling.knative.dev/min-scale']).toBe(replicas);
+        expect(events.filter((e) => e.reason === 'TierMigrationStarted')).toHaveLength(1);
+        const pods = await core.listNamespacedPod({
+          namespace,
+          labelSelector: `serving.knative.dev/revision=${up.serving.metadata.name}`,
+        });
+        const ready = pods.items.filter((p) =>
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        expect(ready.length).toBe(Number(replicas));
+        const state = JSON.parse(up.svc.metadata.annotations?.['autoscaler.k-siss.io/state'] ?? '{}') as {
+          capacityFactors?: Record<string, number>;
+        };
+        expect(state.capacityFactors?.['mig-1g.10gb']).toBeGreaterThan(0);
 
-      // The load falls: the service comes back to something cheaper, not before the window has passed.
-      const upCost = events.length;
-      await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
-      const fellAtMs = Date.now();
-      const down = await eventually(
-        'a cheaper configuration in place',
-        async () => {
-          const all = await serviceEvents(kc, namespace, name);
-          const moved = all
-            .slice(upCost)
-            .find((e) => e.reason === 'DecisionDown' || e.reason === 'DecisionIn');
-          const svc = await getService(kc, namespace, name);
-          return moved !== undefined && svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined
-            ? { moved, atMs: Date.now() }
-            : undefined;
-        },
-        240_000,
-        1000,
-      );
-      const invariants = await watch.stop();
-      const downStartedAtMs = invariants.phases
-        .filter((p) => p.startedAtMs !== undefined)
-        .at(-1)?.startedAtMs;
-      process.stdout.write(
-        `[sizing-planner] load fell -> down after ${(((downStartedAtMs ?? down.atMs) - fellAtMs) / 1000).toFixed(1)} s (window ${windowSeconds} s): ${down.moved.message}\n`,
-      );
-      expect(invariants.violations).toEqual([]);
-      expect(down.moved.message).toMatch(/a cheaper configuration covers the demand/);
-      // The recommendations of the high-load minutes hold the move for the window; the last seconds before
-      // the fall may already have recommended less (the 20 s counts lag), hence the 20 s allowance.
-      expect((downStartedAtMs ?? down.atMs) - fellAtMs).toBeGreaterThanOrEqual((windowSeconds - 20) * 1000);
+        // The load falls: the service comes back to something cheaper, not before the window has passed.
+        const upCost = events.length;
+        await setLoad(namespace, name, { kind: 'constant', requestsPerSecond: 1, ...shape });
+        const fellAtMs = Date.now();
+        const down = await eventually(
+          'a cheaper configuration in place',
+          async () => {
+            const all = await serviceEvents(kc, namespace, name);
+            const moved = all
+              .slice(upCost)
+              .find((e) => e.reason === 'DecisionDown' || e.reason === 'DecisionIn');
+            const svc = await getService(kc, namespace, name);
+            return moved !== undefined && svc.metadata.annotations?.[MIGRATION_ANNOTATION] === undefined
+              ? { moved, atMs: Date.now() }
+              : undefined;
+          },
+          240_000,
+          1000,
+        );
+        const invariants = await stopWatch();
+        const downStartedAtMs = invariants.phases
+          .filter((p) => p.startedAtMs !== undefined)
+          .at(-1)?.startedAtMs;
+        process.stdout.write(
+          `[sizing-planner] load fell -> down after ${(((downStartedAtMs ?? down.atMs) - fellAtMs) / 1000).toFixed(1)} s (window ${windowSeconds} s): ${down.moved.message}\n`,
+        );
+        expect(invariants.violations).toEqual([]);
+        expect(down.moved.message).toMatch(/a cheaper configuration covers the demand/);
+        // The recommendations of the high-load minutes hold the move for the window; the last seconds before
+        // the fall may already have recommended less (the 20 s counts lag), hence the 20 s allowance.
+        expect((downStartedAtMs ?? down.atMs) - fellAtMs).toBeGreaterThanOrEqual((windowSeconds - 20) * 1000);
+      } finally {
+        await stopWatch();
+      }
       await removeService(name);
     },
     TEST_TIMEOUT_MS,
