@@ -714,7 +714,7 @@ export function decideScale(given: DecideInput): DecideOutput {
     learned = Object.keys(sized.factors).length === 0 ? undefined : sized.factors;
     if (sized.kind === 'decided') {
       const raw = sized.raw;
-      if (raw.decision.action === 'hold') return finish(raw);
+      if (raw.decision.action === 'hold') return finish(raw, sized.recommend);
       const cooldown = readyCooldownRemainingMs(
         observation,
         nowMs,
@@ -732,10 +732,13 @@ export function decideScale(given: DecideInput): DecideOutput {
         const wait = cooldown.waiting
           ? `cooldown: waiting for ${last} to be in place (${observation.pendingTarget?.replicas} x ${observation.pendingTarget?.tier})`
           : `cooldown: ${last} in place, ${Math.ceil(cooldown.remainingMs / 1000)}s of ${s.cooldownSeconds}s left`;
-        return finish(holdRaw(current, 'cooldown', `${wait}; would: ${raw.decision.message}`), raw.target);
+        return finish(
+          holdRaw(current, 'cooldown', `${wait}; would: ${raw.decision.message}`),
+          sized.recommend,
+        );
       }
       const windowed = sizeWindows(input, current, raw, sized.plan);
-      return finish(windowed ?? raw, raw.target);
+      return finish(windowed ?? raw, sized.recommend);
     }
     fallbackNote = `sizing: ${sized.why}; ladder step instead`;
   }

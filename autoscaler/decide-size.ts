@@ -61,6 +61,8 @@ export type SizeOutcome =
       readonly plan: Plan;
       /** Capacity over demand of any configuration, by this tick's corrected model. */
       readonly coverage: (tier: string, replicas: number) => number | undefined;
+      /** The recommendation to record for the windows (the target at the floor's headroom). */
+      readonly recommend: { readonly tier: string; readonly replicas: number };
     }
   | { readonly kind: 'fallback'; readonly why: string; readonly factors: CapacityFactors };
 
@@ -225,7 +227,20 @@ export function decideSize(input: DecideInput, current: Current, band: Band, why
   const plan = planTarget(planInput);
   const raw = choose(input, current, band, why, plan, planInput, headroom, correction.note);
   const coverage = (tier: string, replicas: number) => coverageOf(planInput, tier, replicas);
-  return { kind: 'decided', raw, factors, plan, coverage };
+  // What the scale-down window keeps: the target at the floor's headroom. The window's highest holds the
+  // demand's peaks; the spread's headroom covers the fluctuation until the next correction and is added
+  // once, to the target of this tick, not stacked onto every peak the window holds.
+  const floorChosen =
+    headroom.headroom > s.sizing.headroomFloor
+      ? planTarget({ ...planInput, headroom: s.sizing.headroomFloor }).chosen
+      : plan.chosen;
+  const recommend =
+    raw.decision.action === 'hold' && raw.decision.reason !== 'withinBand'
+      ? raw.target
+      : floorChosen === undefined
+        ? raw.target
+        : { tier: floorChosen.tier.name, replicas: floorChosen.replicas };
+  return { kind: 'decided', raw, factors, plan, coverage, recommend };
 }
 
 function choose(
