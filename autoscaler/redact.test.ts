@@ -159,7 +159,12 @@ describe('createSecretRedactor', () => {
   it.each([
     ['the header value', `got 401 for Bearer ${SECRET}`, `got 401 for ${REDACTED}`],
     ['the decoded password', `password ${SECRET}/+ refused`, `password ${REDACTED} refused`],
-    ['the user name', 'user k-siss unknown', `user ${REDACTED} unknown`],
+    ['not the user name', 'user k-siss unknown', 'user k-siss unknown'],
+    [
+      'the Basic credential made of the URL',
+      `refused Basic ${Buffer.from(`k-siss:${SECRET}/+`).toString('base64')}`,
+      `refused Basic ${REDACTED}`,
+    ],
     ['a JSON-escaped form', JSON.stringify({ e: `x ${SECRET}/+` }), `{"e":"x ${REDACTED}"}`],
     ['a value too short to scrub from free text', 'tab ab', 'tab ab'],
     ['nothing secret', 'all fine', 'all fine'],

@@ -93,16 +93,21 @@ export function credentialsInConfigMap(
   return found;
 }
 
-/** The secret values of the Prometheus settings: every header value and the URL's user and password. */
+/**
+ * The secret values of the Prometheus settings: every header value and the URL's password (a user name is
+ * not secret, and scrubbing it, `k-siss` say, would blank out every word that holds it).
+ */
 export function secretValuesOf(
   global: Pick<GlobalSettings, 'prometheusHeaders' | 'prometheusUrl'> | undefined,
 ): string[] {
   if (global === undefined) return [];
   const values = Object.values(global.prometheusHeaders).map((value) => value.trim());
   try {
-    const url = new URL(global.prometheusUrl);
-    for (const part of [url.username, url.password]) {
-      if (part !== '') values.push(part, safeDecode(part));
+    const { username, password } = new URL(global.prometheusUrl);
+    if (password !== '') {
+      values.push(password, safeDecode(password));
+      // The Basic credential the client makes of it, as a server may echo it.
+      values.push(Buffer.from(`${safeDecode(username)}:${safeDecode(password)}`).toString('base64'));
     }
   } catch {
     // Not a URL: nothing to take from it.

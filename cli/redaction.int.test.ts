@@ -39,7 +39,9 @@ const YAML_TOKEN = 'yaml-bearer-token-8e2b';
 const API_KEY = 'header-api-key-5d07';
 const TENANT = 'tenant-id-secret-93aa';
 const SECRET_TOKEN = 'secret-bearer-token-1b6c';
-const PLANTED = [URL_PASSWORD, YAML_TOKEN, API_KEY, TENANT, SECRET_TOKEN];
+/** The URL's password as a Basic credential, which an echo would show. */
+const URL_BASIC = Buffer.from(`k-siss:${URL_PASSWORD}`).toString('base64');
+const PLANTED = [URL_PASSWORD, URL_BASIC, YAML_TOKEN, API_KEY, TENANT, SECRET_TOKEN];
 
 const block = `- name: latency
   query: 'vector(1)'

@@ -286,6 +286,7 @@ export async function runController(
       : (configWatch.current()?.global.intervalSeconds ?? 10) * 1000;
   let lastTickAtMs = (): number | undefined => undefined;
   let server: MetricsServer;
+  const lastCheckFailure = new Map<string, string>();
   try {
     server = await startMetricsServer({
       registry,
@@ -299,6 +300,13 @@ export async function runController(
             loopProgressCheck(() => lastTickAtMs(), clock.now, Math.max(60_000, 3 * intervalMs())).check(),
         },
       ],
+      // The probes answer names and reasons only; the detail is logged once per change of it.
+      onCheckFailed: (name, result) => {
+        const detail = `${result.reason}: ${result.message}`;
+        if (lastCheckFailure.get(name) === detail) return;
+        lastCheckFailure.set(name, detail);
+        logger.warn('probe check failed', { check: name, reason: result.reason, error: result.message });
+      },
       readinessChecks: [
         configLoadedCheck(() => configWatch.current() !== undefined),
         apiServerCheck(kubeConfig),

@@ -193,6 +193,28 @@ describe('credentials from files, re-read when they change', () => {
     expect(secrets).toEqual(expect.arrayContaining([`${TOKEN}-1`, `${TOKEN}-2`, `Bearer ${TOKEN}-2`]));
   });
 
+  it("the URL's user and password: sent as Basic, replaced by prometheusAuth, echoed back scrubbed", async () => {
+    const base = new URL(upstream.url);
+    const withUserinfo = `http://k-siss:${TOKEN}@${base.host}`;
+    const plain = createPrometheusClient({ url: withUserinfo, timeoutMs: 2000 });
+    expect(plain.queryUrl).toBe(`${upstream.url}/api/v1/query`);
+    expect(await plain.query('up')).toMatchObject({ kind: 'ok' });
+    const basic = `Basic ${Buffer.from(`k-siss:${TOKEN}`).toString('base64')}`;
+    expect(upstream.seen.at(-1)?.headers.authorization).toBe(basic);
+
+    const file = join(dir, 'token-over-url');
+    writeFileSync(file, 'wrong-token\n');
+    const withAuth = createPrometheusClient({
+      url: withUserinfo,
+      timeoutMs: 2000,
+      credentials: createCredentialReader({ auth: { kind: 'bearer', token: { file } } }),
+    });
+    const refused = await withAuth.query('up');
+    expect(upstream.seen.at(-1)?.headers.authorization).toBe('Bearer wrong-token');
+    expect(refused).toMatchObject({ kind: 'error', reason: 'unauthorized' });
+    expect(JSON.stringify(refused)).not.toContain('wrong-token');
+  });
+
   it('basic auth with a password file', async () => {
     const file = join(dir, 'password');
     writeFileSync(file, 'pa55-w0rd\n');

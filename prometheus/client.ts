@@ -103,7 +103,13 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
   if (!(options.timeoutMs > 0)) {
     throw new RangeError(`prometheus timeoutMs = ${options.timeoutMs}: must be > 0`);
   }
-  const queryUrl = queryEndpoint(options.url);
+  // The URL's user and password become an explicit Basic header (which prometheusAuth replaces), so the URL
+  // the client keeps and posts to carries no credential.
+  const endpoint = new URL(queryEndpoint(options.url));
+  const urlAuthorization = basicFromUrl(endpoint);
+  endpoint.username = '';
+  endpoint.password = '';
+  const queryUrl = endpoint.toString();
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const http = axios.create({
     timeout: options.timeoutMs,
@@ -125,6 +131,13 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
   const evaluationTimeout = `${Math.max(1, Math.floor(options.timeoutMs * 0.9))}ms`;
   // What the client sends that is secret; an answer or a transport error that echoes it is scrubbed.
   const sent = new Set<string>(secretsOfRequest(options));
+  const remember = (authorization: string): void => {
+    sent.add(authorization);
+    // The credential part alone (`Basic <this>`), as a server may echo it.
+    const credential = authorization.split(' ')[1];
+    if (credential !== undefined) sent.add(credential);
+  };
+  if (urlAuthorization !== undefined) remember(urlAuthorization);
   const redactor = createSecretRedactor(() => sent);
   const scrub = (outcome: QueryOutcome): QueryOutcome =>
     outcome.kind === 'error' ? { ...outcome, message: redactor.redact(outcome.message) } : outcome;
@@ -141,8 +154,8 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
     queryUrl,
     async query(promql: string, signal?: AbortSignal, atSeconds?: number): Promise<QueryOutcome> {
       try {
-        const authorization = await options.credentials?.authorization();
-        if (authorization !== undefined) sent.add(authorization);
+        const authorization = (await options.credentials?.authorization()) ?? urlAuthorization;
+        if (authorization !== undefined) remember(authorization);
         const httpsAgent = httpsAgentFor(await options.credentials?.tls());
         const body = new URLSearchParams({ query: promql, timeout: evaluationTimeout });
         if (atSeconds !== undefined) body.set('time', atSeconds.toFixed(3));
@@ -164,17 +177,31 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
   };
 }
 
-/** The secret values of a client's own settings: header values and the URL's user and password. */
+/** The secret values of a client's own settings: header values and the URL's password. */
 function secretsOfRequest(options: PrometheusClientOptions): string[] {
   const values = Object.values(options.headers ?? {});
   try {
-    const url = new URL(options.url);
-    for (const part of [url.username, url.password])
-      if (part !== '') values.push(part, decodeURIComponent(part));
+    const password = new URL(options.url).password;
+    if (password !== '') values.push(password, safeDecode(password));
   } catch {
     // queryEndpoint has already refused a URL that does not parse.
   }
   return values;
+}
+
+/** `Basic base64(user:password)` of a URL's userinfo, or undefined without one. */
+function basicFromUrl(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  const pair = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function redirected(response: { status: number; headers: Record<string, unknown> }): QueryOutcome {
