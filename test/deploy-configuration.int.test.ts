@@ -82,6 +82,33 @@ describe('configuration.yaml', () => {
     generated = namespaceRbac(rbacTemplate, watchedNamespacesOf(manifests));
   }, TEST_TIMEOUT_MS);
 
+  it(
+    'a NetworkPolicy lets only the monitoring namespace reach the controller pods, on the metrics port only',
+    () => {
+      const deployment = find<Deployment>(manifests, 'Deployment');
+      const policy = find<
+        Manifest & {
+          spec: {
+            podSelector: { matchLabels: Record<string, string> };
+            policyTypes: string[];
+            ingress: Array<{ from: unknown[]; ports: Array<{ protocol: string; port: string }> }>;
+          };
+        }
+      >(manifests, 'NetworkPolicy');
+      expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+      expect(policy.spec.policyTypes).toEqual(['Ingress']);
+      expect(policy.spec.ingress).toEqual([
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+          ports: [{ protocol: 'TCP', port: 'metrics' }],
+        },
+      ]);
+      const ports = deployment.spec.template.spec.containers[0]?.ports.map((p) => p.name);
+      expect(ports).toEqual(['metrics']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   describe('least privilege: write verbs per watched namespace', () => {
     it(
       'make deploy generates one Role and RoleBinding in each configured namespace, for the ServiceAccount',
