@@ -61,6 +61,8 @@ export interface RunOptions {
   readonly logLevel?: LogLevel;
   /** Also run the AIInferenceAutoscalerPolicy controller (Deployments/StatefulSets). */
   readonly policies: boolean;
+  /** Run a policy's own `prometheusQuery` (false with `--no-custom-queries`). */
+  readonly customQueries: boolean;
 }
 
 /** Feeds one policy reconcile into the exporter's policy series. */
@@ -357,6 +359,7 @@ export async function runController(
       clock,
       logger,
       namespaces: global.namespaces,
+      allowCustomQueries: options.customQueries,
       metricsSource: prometheusSource(global, 4, readSecret, secrets, (seconds, errorClass) =>
         metrics.observePrometheusQuery(seconds, errorClass),
       ),
@@ -509,6 +512,10 @@ export function registerRunCommand(program: Command): void {
     .option('--leader-elect', 'take part in leader election through a Lease; only the leader acts', false)
     .option('--lease-name <name>', 'name of the leader election Lease', 'k-siss-autoscaler')
     .option('--no-policies', 'do not run the AIInferenceAutoscalerPolicy controller')
+    .option(
+      '--no-custom-queries',
+      "refuse policies with their own prometheusQuery (it runs with the controller's Prometheus identity)",
+    )
     .option('--log-level <level>', 'error, warn, info or debug (default: $LOG_LEVEL or info)', parseLevel)
     .action(async (options: RunOptions) => {
       const code = await runController(options);
