@@ -38,7 +38,7 @@ build: ## build the container image IMAGE (needs a Docker engine)
 push: ## push the image IMAGE
 	docker push $(IMAGE)
 
-deploy: node_modules/.package-lock.json ## apply the policy CRD, configuration.yaml (image IMAGE) and the RBAC of each watched namespace (server-side apply; idempotent)
+deploy: ## apply the policy CRD, configuration.yaml (image IMAGE) and the RBAC of each watched namespace (server-side apply; idempotent)
 ifneq ($(strip $(KUBECTL)),)
 	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
 	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io
