@@ -260,7 +260,9 @@ export async function runController(
     sleep: clock.sleep,
     redact: (text) => secrets.redact(text),
   });
-  globalInForce = () => configWatch.current()?.global;
+  // Before a ConfigMap is loaded, the environment's settings (PROMETHEUS_URL's password) are in force.
+  const environmentGlobal = initial.config.global;
+  globalInForce = () => configWatch.current()?.global ?? environmentGlobal;
   const readSecret = createSecretReader(kubeConfig, configMapNamespace);
   const capacity = createCapacityCache(kubeConfig, { sleep: clock.sleep, log: logger });
   // The SLO check between traffic steps reads metrics through the loop's own Prometheus source.
