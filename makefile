@@ -10,6 +10,12 @@ KUBECTL ?= $(firstword $(wildcard $(KSISS_CACHE)/kubernetes-*/bin/kubectl) $(she
 FIELD_MANAGER ?= k-siss-deploy
 MANIFESTS := policy/crd.yaml configuration.yaml
 TSX := npx --no-install tsx
+# The write verbs are bound per watched namespace: one copy of namespace-rbac.yaml's Role and RoleBinding
+# in every namespace of the ConfigMap's `_global.namespaces` (override with NAMESPACES=a,b).
+NAMESPACES ?=
+RBAC_ARGS := --namespace-rbac namespace-rbac.yaml $(if $(strip $(NAMESPACES)),--namespaces $(NAMESPACES))
+# configuration.yaml with the image and the per-namespace RBAC, as YAML for kubectl.
+RENDER := $(TSX) demo/apply-manifests.ts render --image $(IMAGE) $(RBAC_ARGS) configuration.yaml
 
 .PHONY: help deps compile build push deploy undeploy run test demo cluster-up cluster-down clean
 
@@ -32,22 +38,23 @@ build: ## build the container image IMAGE (needs a Docker engine)
 push: ## push the image IMAGE
 	docker push $(IMAGE)
 
-deploy: ## apply the policy CRD and configuration.yaml with image IMAGE (server-side apply; idempotent)
+deploy: ## apply the policy CRD, configuration.yaml (image IMAGE) and the RBAC of each watched namespace (server-side apply; idempotent)
 ifneq ($(strip $(KUBECTL)),)
 	$(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f policy/crd.yaml
 	$(KUBECTL) wait --for=condition=Established --timeout=60s crd/aiinferenceautoscalerpolicies.autoscaling.k-siss.io
-	sed 's|image: $(MANIFEST_IMAGE)|image: $(IMAGE)|' configuration.yaml \
-	  | $(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f -
+	@rendered=$$(mktemp) && trap 'rm -f "$$rendered"' EXIT && $(RENDER) > "$$rendered" \
+	  && $(KUBECTL) apply --server-side --force-conflicts --field-manager=$(FIELD_MANAGER) -f "$$rendered"
 else
-	$(TSX) demo/apply-manifests.ts apply --image $(IMAGE) $(MANIFESTS)
+	$(TSX) demo/apply-manifests.ts apply --image $(IMAGE) $(RBAC_ARGS) $(MANIFESTS)
 endif
 
-undeploy: ## delete what deploy applied (the ConfigMap and policies go with them)
+undeploy: ## delete what deploy applied (the ConfigMap, the per-namespace RBAC and policies go with them)
 ifneq ($(strip $(KUBECTL)),)
-	$(KUBECTL) delete --ignore-not-found -f configuration.yaml
+	@rendered=$$(mktemp) && trap 'rm -f "$$rendered"' EXIT && $(RENDER) > "$$rendered" \
+	  && $(KUBECTL) delete --ignore-not-found -f "$$rendered"
 	$(KUBECTL) delete --ignore-not-found -f policy/crd.yaml
 else
-	$(TSX) demo/apply-manifests.ts delete $(MANIFESTS)
+	$(TSX) demo/apply-manifests.ts delete $(RBAC_ARGS) $(MANIFESTS)
 endif
 
 run: node_modules/.package-lock.json ## run the controller out of cluster with the current kubeconfig (pass flags with ARGS="...")

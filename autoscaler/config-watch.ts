@@ -1,7 +1,8 @@
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { CoreV1Api, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Environment } from './config.js';
-import { formatIssue, parseConfig } from './config.js';
+import { formatIssue, globalFromEnvironment, parseConfig } from './config.js';
+import { credentialsInConfigMap } from './redact.js';
 import type { Logger } from './logger.js';
 import type { AutoscalerConfig, ConfigIssue } from './types.js';
 
@@ -74,9 +75,27 @@ export interface ConfigWatchOptions {
   /** Called after every change of the config in force. */
   readonly onChange?: (config: AutoscalerConfig) => void;
   readonly retryMs?: number;
+  /** Applied to every Event message: scrubs known secret values (autoscaler/redact.ts). */
+  readonly redact?: (text: string) => string;
+}
+
+/**
+ * The warning when the ConfigMap holds Prometheus credentials in plain text (anyone who may read the
+ * ConfigMap has them); undefined when it holds none. Names the fields, never the values.
+ */
+export function credentialsWarning(config: AutoscalerConfig, env: Environment): string | undefined {
+  const urlFromConfigMap = config.global.prometheusUrl !== globalFromEnvironment(env, []).prometheusUrl;
+  const found = credentialsInConfigMap(config.global, urlFromConfigMap);
+  if (found.length === 0) return undefined;
+  return (
+    `Prometheus credentials in plain text in the ConfigMap (whoever may read it has them): ${found.join(', ')}; ` +
+    'use _global.prometheusAuth (bearerTokenFile or bearerTokenSecret, basicAuth) instead'
+  );
 }
 
 const EVENT_MESSAGE_MAX = 1000;
+const shorten = (message: string): string =>
+  message.length > EVENT_MESSAGE_MAX ? `${message.slice(0, EVENT_MESSAGE_MAX - 3)}...` : message;
 
 /** Starts watching one ConfigMap. */
 export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
@@ -115,8 +134,7 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
               : {}),
           },
           reason,
-          message:
-            message.length > EVENT_MESSAGE_MAX ? `${message.slice(0, EVENT_MESSAGE_MAX - 3)}...` : message,
+          message: shorten(options.redact?.(message) ?? message),
           type: 'Warning',
           source: { component: 'k-siss-autoscaler' },
           reportingComponent: 'k-siss-autoscaler',
@@ -161,6 +179,11 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
         skippedKeys: [...new Set(applied.issues.map((issue) => issue.key))],
         intervalSeconds: applied.config.global.intervalSeconds,
       });
+      const warning = credentialsWarning(applied.config, env);
+      if (warning !== undefined) {
+        logger.warn('Prometheus credentials in the ConfigMap', { ...where, warning });
+        if (configMap !== undefined) void warnOnConfigMap(configMap, 'CredentialsInConfigMap', warning);
+      }
       options.onChange?.(applied.config);
     } else {
       options.metrics?.recordConfigReload('failure', applied.issues);

@@ -22,6 +22,8 @@ import type {
   SizingQueries,
   SizingSettings,
 } from './types.js';
+import { credentialsFromEnvironment, prometheusAuthSchema, prometheusTlsSchema } from './prometheus-auth.js';
+import { REDACTED, redactConfigIssue } from './redact.js';
 
 /**
  * Parsing and validation of the `autoscaler-config` ConfigMap (pure: takes the `data` map and the
@@ -172,6 +174,7 @@ const MAX_VALUE_CHARS = 80;
 /** Renders a bad value for an issue line: strings quoted, missing as `(missing)`, long values shortened. */
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
+  if (value === REDACTED) return REDACTED;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const short = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 3)}...` : text;
@@ -343,6 +346,8 @@ const globalSchema = z.strictObject({
   prometheusHeaders: z
     .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of header: value' })
     .optional(),
+  prometheusAuth: prometheusAuthSchema.optional(),
+  prometheusTls: prometheusTlsSchema.optional(),
   ignore: z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of strings' }).optional(),
   maxConcurrentServices: wholeNumber().min(1, { error: 'must be >= 1' }).optional(),
 });
@@ -735,6 +740,7 @@ export function globalFromEnvironment(env: Environment, issues: Issues): GlobalS
     prometheusUrl: prometheusUrl ?? d.prometheusUrl,
     prometheusTimeoutMs: timeout ?? d.prometheusTimeoutMs,
     prometheusHeaders: d.prometheusHeaders,
+    ...credentialsFromEnvironment(env, issues),
     ignore:
       ignore === undefined
         ? d.ignore
@@ -775,6 +781,8 @@ function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): Glob
     ...(url === undefined ? {} : { prometheusUrl: url }),
     ...(g.prometheusTimeoutMs === undefined ? {} : { prometheusTimeoutMs: g.prometheusTimeoutMs }),
     ...(g.prometheusHeaders === undefined ? {} : { prometheusHeaders: g.prometheusHeaders }),
+    ...(g.prometheusAuth === undefined ? {} : { prometheusAuth: g.prometheusAuth }),
+    ...(g.prometheusTls === undefined ? {} : { prometheusTls: g.prometheusTls }),
     ...(g.ignore === undefined ? {} : { ignore: g.ignore }),
     ...(g.maxConcurrentServices === undefined ? {} : { maxConcurrentServices: g.maxConcurrentServices }),
   };
@@ -850,7 +858,10 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
     profilesRaw === undefined
       ? new Map<string, SizingProfile>()
       : parseProfiles(profilesRaw, catalog, documentIssues);
-  if (documentIssues.length > 0 || global === undefined) return { config: undefined, issues: documentIssues };
+  // No credential from `_global` or the URL may travel on in an issue (logs, Events, `validate`).
+  if (documentIssues.length > 0 || global === undefined) {
+    return { config: undefined, issues: documentIssues.map(redactConfigIssue) };
+  }
 
   const serviceIssues: Issues = [];
   const services = new Map<string, ServiceConfig>();
@@ -869,5 +880,6 @@ export function parseConfig(data: Readonly<Record<string, string>>, env: Environ
     const service = parseServiceBlock(key, data[key] ?? '', catalog, global, serviceIssues, profiles);
     if (service !== undefined) services.set(key, service);
   }
-  return { config: { global, catalog, services, issues: serviceIssues }, issues: serviceIssues };
+  const shownIssues = serviceIssues.map(redactConfigIssue);
+  return { config: { global, catalog, services, issues: shownIssues }, issues: shownIssues };
 }

@@ -4,6 +4,7 @@ import type { MetricFailure, MetricsSource, NamedQuery, ServiceMetrics } from '.
 import { mapBounded } from '../prometheus/index.js';
 import type { Clock } from './clock.js';
 import { ARRIVAL_COUNTS, DEFAULT_SERVICE_SETTINGS, isIgnored, REQUEST_RATE_METRIC } from './config.js';
+import { prometheusSettingsKey } from './prometheus-auth.js';
 import { HOLD_REASON_NAMES } from './types.js';
 import type { DecideOutput } from './decide-scale.js';
 import { decideScale, describeAction } from './decide-scale.js';
@@ -448,7 +449,7 @@ export function createController(deps: ControllerDeps): Controller {
   let reservations: Reservation[] = [];
 
   const sourceFor = (global: GlobalSettings): MetricsSource => {
-    const key = JSON.stringify([global.prometheusUrl, global.prometheusTimeoutMs, global.prometheusHeaders]);
+    const key = prometheusSettingsKey(global);
     if (source?.key !== key) source = { key, source: deps.metricsSource(global) };
     return source.source;
   };

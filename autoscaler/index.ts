@@ -29,6 +29,18 @@ export {
 } from './config.js';
 export type { Environment, ParsedConfig } from './config.js';
 export {
+  REDACTED,
+  MIN_SCRUBBED_LENGTH,
+  createSecretRedactor,
+  credentialsInConfigMap,
+  redactConfigIssue,
+  redactHeaders,
+  redactUrl,
+  secretValuesOf,
+} from './redact.js';
+export type { SecretRedactor } from './redact.js';
+export { CREDENTIAL_ENV, credentialsFromEnvironment, prometheusSettingsKey } from './prometheus-auth.js';
+export {
   MAX_RECOMMENDATIONS,
   bandOf,
   compareCapacity,

@@ -11,7 +11,21 @@ export interface LoggerOptions {
   readonly defaultMeta?: Readonly<Record<string, string>>;
   /** Write nothing (tests, `--quiet`). */
   readonly silent?: boolean;
+  /** Applied to every finished line: scrubs known secret values (autoscaler/redact.ts). */
+  readonly redact?: (line: string) => string;
 }
+
+// winston keeps the finished line under this symbol (triple-beam's MESSAGE).
+const MESSAGE = Symbol.for('message');
+
+/** Runs `redact` over the JSON line winston is about to write. */
+const redactLine = winston.format((info, redact: unknown) => {
+  const line = (info as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string' && typeof redact === 'function') {
+    (info as Record<symbol, unknown>)[MESSAGE] = (redact as (text: string) => string)(line);
+  }
+  return info;
+});
 
 /** A winston logger writing JSON lines to stdout; fields such as `service`, `decision`, `reason` go beside `message`. */
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -23,6 +37,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       winston.format.timestamp(),
       winston.format.errors({ stack: false }),
       winston.format.json(),
+      ...(options.redact === undefined ? [] : [redactLine(options.redact)]),
     ),
     transports: [new winston.transports.Console({ stderrLevels: [], consoleWarnLevels: [] })],
   });

@@ -151,6 +151,27 @@ export interface ServiceConfig {
   readonly settings: ServiceSettings;
 }
 
+/** A key of a Secret in the controller's own namespace. */
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** Where a credential is read from: a file (a mounted Secret) or a Secret through the API. */
+export type CredentialSource = { readonly file: string } | { readonly secret: SecretKeyRef };
+
+/** How the controller authenticates to Prometheus, as Prometheus's own clients do. */
+export type PrometheusAuth =
+  | { readonly kind: 'bearer'; readonly token: CredentialSource }
+  | { readonly kind: 'basic'; readonly username: string; readonly password: CredentialSource };
+
+/** TLS material for an https Prometheus; each a PEM file. */
+export interface PrometheusTls {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
 /** Settings for the whole controller (ConfigMap `_global` key or environment). */
 export interface GlobalSettings {
   readonly intervalSeconds: number;
@@ -158,6 +179,10 @@ export interface GlobalSettings {
   readonly prometheusUrl: string;
   readonly prometheusTimeoutMs: number;
   readonly prometheusHeaders: Readonly<Record<string, string>>;
+  /** Bearer token or basic auth for Prometheus, from a file (re-read when it changes) or a Secret. */
+  readonly prometheusAuth?: PrometheusAuth;
+  /** CA bundle and client certificate for an https Prometheus (files, re-read when they change). */
+  readonly prometheusTls?: PrometheusTls;
   readonly ignore: readonly string[];
   readonly configMapName: string;
   readonly configMapNamespace: string;

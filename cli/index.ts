@@ -10,3 +10,4 @@ export {
   parseState,
 } from './inputs.js';
 export type { Parsed } from './inputs.js';
+export { createSecretReader } from './secret-reader.js';

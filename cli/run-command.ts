@@ -14,12 +14,16 @@ import {
   createConfigWatch,
   createController,
   createLogger,
+  createSecretRedactor,
   formatIssue,
   logLevelFromEnv,
   parseConfig,
+  prometheusSettingsKey,
+  redactUrl,
+  secretValuesOf,
   systemClock,
 } from '../autoscaler/index.js';
-import type { AutoscalerConfig, LogLevel } from '../autoscaler/index.js';
+import type { AutoscalerConfig, GlobalSettings, LogLevel } from '../autoscaler/index.js';
 import {
   apiServerCheck,
   configLoadedCheck,
@@ -34,7 +38,9 @@ import type { TierCatalog } from '../gpu-registry/index.js';
 import { createCapacityCache, DEFAULT_CATALOG } from '../gpu-registry/index.js';
 import { createKnativeActuator } from '../knative/index.js';
 import type { DefaultRequests, SloCheck } from '../knative/index.js';
-import type { MetricsSource } from '../prometheus/index.js';
+import type { MetricsSource, QueryObserver, SecretReader } from '../prometheus/index.js';
+import { createCredentialReader } from '../prometheus/index.js';
+import { createSecretReader } from './secret-reader.js';
 import { createSloCheck } from './slo-check.js';
 import { createLeaderElector } from '../leader/index.js';
 import type { PolicyReconcileRecord } from '../policy/index.js';
@@ -55,6 +61,8 @@ export interface RunOptions {
   readonly logLevel?: LogLevel;
   /** Also run the AIInferenceAutoscalerPolicy controller (Deployments/StatefulSets). */
   readonly policies: boolean;
+  /** Run a policy's own `prometheusQuery` (false with `--no-custom-queries`). */
+  readonly customQueries: boolean;
 }
 
 /** Feeds one policy reconcile into the exporter's policy series. */
@@ -98,6 +106,45 @@ function parseLevel(value: string): LogLevel {
   }
 }
 
+/** Secret values the process has seen: scrubbed from every log line and Event message. */
+interface SecretRegistry {
+  add(value: string): void;
+  redact(text: string): string;
+}
+
+function createSecretRegistry(current: () => GlobalSettings | undefined): SecretRegistry {
+  const seen = new Set<string>();
+  const redactor = createSecretRedactor(() => [...secretValuesOf(current()), ...seen]);
+  return { add: (value) => seen.add(value), redact: (text) => redactor.redact(text) };
+}
+
+/** The Prometheus metrics source of a global config, with its credentials (files, Secrets) read per query. */
+function prometheusSource(
+  global: GlobalSettings,
+  maxConcurrentQueries: number,
+  readSecret: SecretReader,
+  secrets: SecretRegistry,
+  onQuery: QueryObserver,
+): MetricsSource {
+  const credentials =
+    global.prometheusAuth === undefined && global.prometheusTls === undefined
+      ? undefined
+      : createCredentialReader({
+          ...(global.prometheusAuth === undefined ? {} : { auth: global.prometheusAuth }),
+          ...(global.prometheusTls === undefined ? {} : { tls: global.prometheusTls }),
+          readSecret,
+          onSecret: (value) => secrets.add(value),
+        });
+  return createPrometheusMetricsSource({
+    url: global.prometheusUrl,
+    timeoutMs: global.prometheusTimeoutMs,
+    headers: global.prometheusHeaders,
+    ...(credentials === undefined ? {} : { credentials }),
+    maxConcurrentQueries,
+    onQuery,
+  });
+}
+
 /** Loads `--kubeconfig`, else `$KUBECONFIG`, else the in-cluster service account. */
 export function loadKubeConfig(file: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
   const kubeConfig = new KubeConfig();
@@ -117,6 +164,7 @@ function liveActuator(
   catalogNow: () => TierCatalog,
   sloCheck: SloCheck,
   defaultRequests: () => DefaultRequests | undefined,
+  redact: (text: string) => string,
 ): ServiceActuator {
   let built: { catalog: TierCatalog; actuator: ServiceActuator } | undefined;
   const current = (): ServiceActuator => {
@@ -143,7 +191,7 @@ function liveActuator(
     saveState: (service: ObservedService, state: PersistedServiceState) =>
       current().saveState(service, state),
     event: (service: ObservedService, type: 'Normal' | 'Warning', reason: string, message: string) =>
-      current().event(service, type, reason, message),
+      current().event(service, type, reason, redact(message)),
   };
 }
 
@@ -163,7 +211,14 @@ export async function runController(
     process.stderr.write(`k-siss run: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const logger = createLogger({ level, defaultMeta: { component: 'k-siss' } });
+  // Set once the config watch exists; the redactor reads it at every line.
+  let globalInForce: () => GlobalSettings | undefined = () => undefined;
+  const secrets = createSecretRegistry(() => globalInForce());
+  const logger = createLogger({
+    level,
+    defaultMeta: { component: 'k-siss' },
+    redact: (line) => secrets.redact(line),
+  });
   const parseEnv = { ...env, ...(options.namespace !== undefined ? { NAMESPACE: options.namespace } : {}) };
   const initial = parseConfig({}, parseEnv);
   if (initial.config === undefined) {
@@ -203,7 +258,12 @@ export async function runController(
     logger,
     metrics,
     sleep: clock.sleep,
+    redact: (text) => secrets.redact(text),
   });
+  // Before a ConfigMap is loaded, the environment's settings (PROMETHEUS_URL's password) are in force.
+  const environmentGlobal = initial.config.global;
+  globalInForce = () => configWatch.current()?.global ?? environmentGlobal;
+  const readSecret = createSecretReader(kubeConfig, configMapNamespace);
   const capacity = createCapacityCache(kubeConfig, { sleep: clock.sleep, log: logger });
   // The SLO check between traffic steps reads metrics through the loop's own Prometheus source.
   let stepMetricsSource: MetricsSource | undefined;
@@ -221,6 +281,7 @@ export async function runController(
       const global = configWatch.current()?.global;
       return global === undefined ? undefined : { cpu: global.defaultCpu, memory: global.defaultMemory };
     },
+    (text) => secrets.redact(text),
   );
 
   const intervalMs = (): number =>
@@ -229,6 +290,7 @@ export async function runController(
       : (configWatch.current()?.global.intervalSeconds ?? 10) * 1000;
   let lastTickAtMs = (): number | undefined => undefined;
   let server: MetricsServer;
+  const lastCheckFailure = new Map<string, string>();
   try {
     server = await startMetricsServer({
       registry,
@@ -242,6 +304,13 @@ export async function runController(
             loopProgressCheck(() => lastTickAtMs(), clock.now, Math.max(60_000, 3 * intervalMs())).check(),
         },
       ],
+      // The probes answer names and reasons only; the detail is logged once per change of it.
+      onCheckFailed: (name, result) => {
+        const detail = `${result.reason}: ${result.message}`;
+        if (lastCheckFailure.get(name) === detail) return;
+        lastCheckFailure.set(name, detail);
+        logger.warn('probe check failed', { check: name, reason: result.reason, error: result.message });
+      },
       readinessChecks: [
         configLoadedCheck(() => configWatch.current() !== undefined),
         apiServerCheck(kubeConfig),
@@ -270,8 +339,9 @@ export async function runController(
   const policyRuns: Promise<void>[] = [];
   // The Prometheus settings the running policy controller was started with: a change restarts it.
   let policyPrometheus: string | undefined;
+  // The policy controller watches the configured namespaces only: its write verbs are bound there.
   const prometheusSettings = (global: AutoscalerConfig['global']): string =>
-    JSON.stringify([global.prometheusUrl, global.prometheusTimeoutMs, global.prometheusHeaders]);
+    JSON.stringify([prometheusSettingsKey(global), global.namespaces]);
   const startPolicies = (): void => {
     if (!options.policies || options.once || policyStop !== undefined || stopping.signal.aborted) return;
     const global = configWatch.current()?.global;
@@ -280,20 +350,21 @@ export async function runController(
     const stop = new AbortController();
     policyStop = stop;
     policyPrometheus = prometheusSettings(global);
-    logger.info('policy controller started', { prometheusUrl: global.prometheusUrl });
+    logger.info('policy controller started', {
+      prometheusUrl: redactUrl(global.prometheusUrl),
+      namespaces: global.namespaces,
+    });
     stopping.signal.addEventListener('abort', () => stop.abort(), { once: true });
     const run = runPolicyController({
       kubeConfig,
       signal: stop.signal,
       clock,
       logger,
-      metricsSource: createPrometheusMetricsSource({
-        url: global.prometheusUrl,
-        timeoutMs: global.prometheusTimeoutMs,
-        headers: global.prometheusHeaders,
-        maxConcurrentQueries: 4,
-        onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
-      }),
+      namespaces: global.namespaces,
+      allowCustomQueries: options.customQueries,
+      metricsSource: prometheusSource(global, 4, readSecret, secrets, (seconds, errorClass) =>
+        metrics.observePrometheusQuery(seconds, errorClass),
+      ),
       onReconciled: (record) => recordPolicyReconcile(policyMetrics, record),
       onDeleted: (namespace, name) => policyMetrics.removePolicy(namespace, name),
     }).catch((error: unknown) => {
@@ -315,7 +386,7 @@ export async function runController(
     // First usable config after a bad start, or new Prometheus settings: (re)start once the old run is gone.
     const previous = policyRuns[policyRuns.length - 1];
     if (policyStop !== undefined) {
-      logger.info('Prometheus settings changed: restarting the policy controller', {});
+      logger.info('Prometheus settings or namespaces changed: restarting the policy controller', {});
       stopPolicies();
     }
     void (previous ?? Promise.resolve()).then(() => {
@@ -363,13 +434,13 @@ export async function runController(
     actuator,
     metrics,
     metricsSource: (global) => {
-      stepMetricsSource = createPrometheusMetricsSource({
-        url: global.prometheusUrl,
-        timeoutMs: global.prometheusTimeoutMs,
-        headers: global.prometheusHeaders,
-        maxConcurrentQueries: Math.max(1, global.maxConcurrentServices) * 2,
-        onQuery: (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
-      });
+      stepMetricsSource = prometheusSource(
+        global,
+        Math.max(1, global.maxConcurrentServices) * 2,
+        readSecret,
+        secrets,
+        (seconds, errorClass) => metrics.observePrometheusQuery(seconds, errorClass),
+      );
       return stepMetricsSource;
     },
     ...(isLeader !== undefined ? { isLeader } : {}),
@@ -443,6 +514,10 @@ export function registerRunCommand(program: Command): void {
     .option('--leader-elect', 'take part in leader election through a Lease; only the leader acts', false)
     .option('--lease-name <name>', 'name of the leader election Lease', 'k-siss-autoscaler')
     .option('--no-policies', 'do not run the AIInferenceAutoscalerPolicy controller')
+    .option(
+      '--no-custom-queries',
+      "refuse policies with their own prometheusQuery (it runs with the controller's Prometheus identity)",
+    )
     .option('--log-level <level>', 'error, warn, info or debug (default: $LOG_LEVEL or info)', parseLevel)
     .action(async (options: RunOptions) => {
       const code = await runController(options);

@@ -11,7 +11,8 @@ import {
   type KubernetesObject,
   type V1APIResource,
 } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
+import { dump, loadAll } from 'js-yaml';
+import { withNamespaceRbac } from './namespace-rbac.js';
 
 /** Field manager of `make deploy` / the demo when applying our manifests. */
 export const DEPLOY_FIELD_MANAGER = 'k-siss-deploy';
@@ -218,30 +219,56 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `tsx demo/apply-manifests.ts apply [--image IMAGE] FILE...` or `delete FILE...` (current kubeconfig). */
+/** Multi-document YAML of the manifests (what `render` prints for `kubectl apply -f -`). Pure. */
+export function renderManifests(manifests: readonly Manifest[]): string {
+  return manifests.map((m) => dump(m, { lineWidth: -1, noRefs: true })).join('---\n');
+}
+
+const USAGE =
+  'usage: apply-manifests.ts apply|render|delete [--image IMAGE] [--namespace-rbac TEMPLATE [--namespaces a,b]] FILE...';
+
+/**
+ * `tsx demo/apply-manifests.ts apply|render|delete [--image IMAGE] [--namespace-rbac TEMPLATE]
+ * [--namespaces a,b] FILE...` (current kubeconfig). `--namespace-rbac` adds the template's Role and
+ * RoleBinding in every namespace of the ConfigMap's `_global.namespaces` (or of `--namespaces`); `render`
+ * prints the manifests instead of applying them.
+ */
 async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   let image: string | undefined;
+  let rbacTemplate: string | undefined;
+  let namespaces: string[] | undefined;
   const files: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     if (arg === '--image') image = rest[++i];
-    else files.push(arg);
+    else if (arg === '--namespace-rbac') rbacTemplate = rest[++i];
+    else if (arg === '--namespaces') {
+      namespaces = (rest[++i] ?? '')
+        .split(',')
+        .map((ns) => ns.trim())
+        .filter((ns) => ns !== '');
+    } else files.push(arg);
   }
-  if ((command !== 'apply' && command !== 'delete') || files.length === 0) {
-    throw new Error(
-      `usage: apply-manifests.ts apply [--image IMAGE] FILE... | delete FILE... (got ${argv.join(' ')})`,
-    );
+  if ((command !== 'apply' && command !== 'delete' && command !== 'render') || files.length === 0) {
+    throw new Error(`${USAGE} (got ${argv.join(' ')})`);
+  }
+  let manifests = await readManifests(files);
+  if (rbacTemplate !== undefined) {
+    manifests = withNamespaceRbac(manifests, await readManifests([rbacTemplate]), namespaces);
+  }
+  if (image !== undefined) manifests = withImage(manifests, image);
+  if (command === 'render') {
+    process.stdout.write(renderManifests(manifests));
+    return;
   }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  let manifests = await readManifests(files);
   if (command === 'delete') {
     await deleteManifests(kubeConfig, manifests, log);
     return;
   }
-  if (image !== undefined) manifests = withImage(manifests, image);
   await applyManifests(kubeConfig, manifests, { log });
 }
 

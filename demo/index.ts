@@ -7,8 +7,15 @@ export {
   isCustomResource,
   parseManifests,
   readManifests,
+  renderManifests,
   withImage,
 } from './apply-manifests.js';
+export {
+  namespaceRbac,
+  WATCHED_NAMESPACE_PLACEHOLDER,
+  watchedNamespacesOf,
+  withNamespaceRbac,
+} from './namespace-rbac.js';
 export type { ApplyOptions, Manifest } from './apply-manifests.js';
 export { serviceAccountKubeConfig, writeKubeConfigFile } from './service-account-kubeconfig.js';
 export type { ServiceAccountTokenRequest } from './service-account-kubeconfig.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 
 import { applyManifests, readManifests, type Manifest } from './apply-manifests.js';
+import { withNamespaceRbac } from './namespace-rbac.js';
 import { serviceAccountKubeConfig, writeKubeConfigFile } from './service-account-kubeconfig.js';
 
 /**
@@ -111,11 +112,13 @@ export async function deployDemo(admin: KubeConfig, log: (line: string) => void)
   );
   await applyManifests(admin, shipped, { fieldManager: FIELD_MANAGER });
   log(`deployed configuration.yaml and policy/crd.yaml (${shipped.length} objects, server-side apply)`);
+  // The write verbs of the demo namespace, generated as `make deploy` does from the demo config's namespaces.
+  const rbacTemplate = await readManifests([join(REPO_DIR, 'namespace-rbac.yaml')]);
   await applyManifests(
     admin,
     [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } } as Manifest,
-      demoConfigMap(),
+      ...withNamespaceRbac([demoConfigMap()], rbacTemplate),
     ],
     { fieldManager: FIELD_MANAGER },
   );

@@ -24,6 +24,14 @@ export interface MetricsServerOptions {
   readonly livenessChecks?: readonly NamedCheck[];
   /** Checks behind /readyz: e.g. the config is loaded and the API server answers. */
   readonly readinessChecks?: readonly NamedCheck[];
+  /**
+   * Told each failed check with its message. The probes answer only the check's name and machine reason
+   * (anyone who reaches the port reads them); the detail (an API server's error text) goes here, to the log.
+   */
+  readonly onCheckFailed?: (
+    name: string,
+    result: { readonly reason: string; readonly message: string },
+  ) => void;
 }
 
 /** A running metrics server. */
@@ -40,8 +48,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
+      options.onCheckFailed?.('server', { reason: 'handlerThrew', message: errorMessage(error) });
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`internal error: ${errorMessage(error)}\n`);
+      response.end('internal error\n');
     });
   });
   // Probes and scrapes are short; do not let idle keep-alive sockets hold close() up.
@@ -83,10 +92,10 @@ async function handle(options: MetricsServerOptions, request: IncomingMessage, r
     }
     case '/healthz':
     case '/livez':
-      await respondChecks(options.livenessChecks ?? [], request, response);
+      await respondChecks(options.livenessChecks ?? [], request, response, options.onCheckFailed);
       return;
     case '/readyz':
-      await respondChecks(options.readinessChecks ?? [], request, response);
+      await respondChecks(options.readinessChecks ?? [], request, response, options.onCheckFailed);
       return;
     default:
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
@@ -94,11 +103,15 @@ async function handle(options: MetricsServerOptions, request: IncomingMessage, r
   }
 }
 
-/** Runs the checks and answers like the Kubernetes API server: `[+]name ok` / `[-]name failed: ...`. */
+/**
+ * Runs the checks and answers like the Kubernetes API server: `[+]name ok` / `[-]name failed: reason`, the
+ * detail withheld (as the API server's `reason withheld`) and handed to `onCheckFailed`.
+ */
 async function respondChecks(
   checks: readonly NamedCheck[],
   request: IncomingMessage,
   response: ServerResponse,
+  onCheckFailed: MetricsServerOptions['onCheckFailed'],
 ) {
   const results = await Promise.all(
     checks.map(async ({ name, check }): Promise<[string, ProbeResult]> => {
@@ -110,8 +123,9 @@ async function respondChecks(
     }),
   );
   const ok = results.every(([, result]) => result.ok);
+  for (const [name, result] of results) if (!result.ok) onCheckFailed?.(name, result);
   const lines = results.map(([name, result]) =>
-    result.ok ? `[+]${name} ok` : `[-]${name} failed: ${result.reason}: ${result.message}`,
+    result.ok ? `[+]${name} ok` : `[-]${name} failed: ${result.reason}`,
   );
   lines.push(ok ? 'ok' : 'not ok');
   response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' });

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { MetricsSource } from '../prometheus/index.js';
 import { evaluatePolicy } from './evaluate.js';
 import { policyQueries, readingsFrom } from './queries.js';
-import { enabledMetrics, parsePolicySpec } from './spec.js';
+import { customQueryFields, enabledMetrics, parsePolicySpec } from './spec.js';
 import type { PolicyEvent, ReconcileOutcome } from './status.js';
 import { eventsFor, mergePatch, nextStatus } from './status.js';
 import type { PolicyObject, PolicySpec, PolicyStatus } from './types.js';
@@ -39,6 +39,11 @@ export interface PolicyControllerOptions {
   readonly onReconciled?: (record: PolicyReconcileRecord) => void;
   /** Called when a policy is deleted (the exporter drops its series). */
   readonly onDeleted?: (namespace: string, name: string) => void;
+  /**
+   * False: a policy with its own `prometheusQuery` is refused (InvalidSpec) and the query never runs
+   * (`k-siss run --no-custom-queries`). Default true.
+   */
+  readonly allowCustomQueries?: boolean;
 }
 
 /** One reconcile, as reported to `onReconciled` and the log. */
@@ -314,6 +319,13 @@ export async function runPolicyController(options: PolicyControllerOptions): Pro
     const parsed = parsePolicySpec(policy.spec);
     if (!parsed.ok) return { kind: 'invalidSpec', message: parsed.message };
     const spec = parsed.spec;
+    const custom = options.allowCustomQueries === false ? customQueryFields(spec) : [];
+    if (custom.length > 0) {
+      return {
+        kind: 'invalidSpec',
+        message: `custom queries are turned off on this controller (${custom.join(', ')}): remove them to use the built-in queries`,
+      };
+    }
     const { kind, name } = spec.targetRef;
     const namespace = policy.metadata.namespace;
     let scale: k8s.V1Scale;

@@ -17,7 +17,7 @@ export type {
 } from './evaluate.js';
 export { defaultQuery, policyQueries, readingsFrom } from './queries.js';
 export type { PolicyQuery } from './queries.js';
-export { enabledMetrics, parsePolicySpec } from './spec.js';
+export { customQueryFields, enabledMetrics, parsePolicySpec } from './spec.js';
 export type { SpecParse } from './spec.js';
 export { eventsFor, mergePatch, nextStatus, setCondition, statusEqual } from './status.js';
 export type { PolicyEvent, ReconcileOutcome } from './status.js';

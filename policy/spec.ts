@@ -205,3 +205,21 @@ export function enabledMetrics(spec: PolicySpec): readonly EnabledMetric[] {
     add('requestQueueDepth', requestQueueDepth.targetDepth, requestQueueDepth.prometheusQuery);
   return out;
 }
+
+/**
+ * The fields of a spec whose own PromQL would run (`spec.metrics.latency.prometheusQuery`, ...), for a
+ * controller whose administrator turned custom queries off: such a query runs with the controller's
+ * Prometheus identity and could read other namespaces' series.
+ */
+export function customQueryFields(spec: PolicySpec): readonly string[] {
+  const field: Record<EnabledMetric['name'], string> = {
+    latencyP99: 'spec.metrics.latency.prometheusQuery',
+    latencyP95: 'spec.metrics.latency.p95PrometheusQuery',
+    gpuUtilization: 'spec.metrics.gpuUtilization.prometheusQuery',
+    gpuMemory: 'spec.metrics.gpuMemory.prometheusQuery',
+    requestQueueDepth: 'spec.metrics.requestQueueDepth.prometheusQuery',
+  };
+  return enabledMetrics(spec)
+    .filter((metric) => metric.customQuery !== undefined)
+    .map((metric) => field[metric.name]);
+}

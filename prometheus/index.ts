@@ -1,5 +1,7 @@
 export type { PrometheusClient, PrometheusClientOptions } from './client.js';
-export { createPrometheusClient, queryEndpoint } from './client.js';
+export { createPrometheusClient, DEFAULT_MAX_RESPONSE_BYTES, queryEndpoint } from './client.js';
+export type { CredentialReader, CredentialReaderOptions, SecretReader, TlsMaterial } from './credentials.js';
+export { createCredentialReader, CredentialError } from './credentials.js';
 export type {
   MetricFailure,
   MetricsSource,

@@ -19,6 +19,9 @@ export type QueryErrorReason =
   | 'serverError' // HTTP 5xx, or status:error of type timeout/unavailable/internal
   | 'timeout' // no answer within the timeout
   | 'unreachable' // connection refused/reset, DNS
+  | 'redirect' // HTTP 3xx: not followed (the headers and the query would go along)
+  | 'tooLarge' // the answer is above the client's size limit
+  | 'credentials' // a token, password or TLS file/Secret cannot be read
   | 'aborted'; // the controller is shutting down
 
 /** The outcome of one PromQL query; errors are values, classified. */

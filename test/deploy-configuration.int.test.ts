@@ -1,15 +1,28 @@
 import { fileURLToPath } from 'node:url';
 
 import {
+  AppsV1Api,
   AuthorizationV1Api,
   CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
   KubeConfig,
   type KubernetesObject,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 
 import { formatIssue, parseConfig } from '../autoscaler/index.js';
-import { applyManifests, readManifests, serviceAccountKubeConfig, type Manifest } from '../demo/index.js';
+import { createSecretReader } from '../cli/index.js';
+import {
+  applyManifests,
+  deleteManifests,
+  namespaceRbac,
+  readManifests,
+  serviceAccountKubeConfig,
+  watchedNamespacesOf,
+  type Manifest,
+} from '../demo/index.js';
+import { createCredentialReader } from '../prometheus/index.js';
 import { kubeConfig } from './cluster-state.js';
 
 /** Bound for a hung cluster, not a timing assertion. */
@@ -53,13 +66,87 @@ const find = <T extends Manifest>(manifests: readonly Manifest[], kind: string, 
   return found as T;
 };
 
+/** Namespaces the SubjectAccessReviews probe outside the configured ones. */
+const UNCONFIGURED = ['kube-system', 'k-siss-not-configured'] as const;
+
 describe('configuration.yaml', () => {
   let manifests: Manifest[];
   let monitor: Manifest;
+  let rbacTemplate: Manifest[];
+  /** What `make deploy` adds: namespace-rbac.yaml per namespace of the ConfigMap's `_global.namespaces`. */
+  let generated: Manifest[];
   beforeAll(async () => {
     manifests = await readManifests([repo('configuration.yaml')]);
     [monitor] = (await readManifests([repo('servicemonitor.yaml')])) as [Manifest];
+    rbacTemplate = await readManifests([repo('namespace-rbac.yaml')]);
+    generated = namespaceRbac(rbacTemplate, watchedNamespacesOf(manifests));
   }, TEST_TIMEOUT_MS);
+
+  it(
+    'a NetworkPolicy lets only the monitoring namespace reach the controller pods, on the metrics port only',
+    () => {
+      const deployment = find<Deployment>(manifests, 'Deployment');
+      const policy = find<
+        Manifest & {
+          spec: {
+            podSelector: { matchLabels: Record<string, string> };
+            policyTypes: string[];
+            ingress: Array<{ from: unknown[]; ports: Array<{ protocol: string; port: string }> }>;
+          };
+        }
+      >(manifests, 'NetworkPolicy');
+      expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+      expect(policy.spec.policyTypes).toEqual(['Ingress']);
+      expect(policy.spec.ingress).toEqual([
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+          ports: [{ protocol: 'TCP', port: 'metrics' }],
+        },
+      ]);
+      const ports = deployment.spec.template.spec.containers[0]?.ports.map((p) => p.name);
+      expect(ports).toEqual(['metrics']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  describe('least privilege: write verbs per watched namespace', () => {
+    it(
+      'make deploy generates one Role and RoleBinding in each configured namespace, for the ServiceAccount',
+      () => {
+        expect(watchedNamespacesOf(manifests)).toEqual(['default']);
+        expect(generated.map((m) => `${m.kind} ${m.metadata.namespace}/${m.metadata.name}`)).toEqual([
+          'Role default/k-siss-autoscaler-scaler',
+          'RoleBinding default/k-siss-autoscaler-scaler',
+        ]);
+        const binding = generated[1] as Manifest & { subjects: unknown[]; roleRef: { kind: string } };
+        expect(binding.subjects).toEqual([
+          { kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE },
+        ]);
+        expect(binding.roleRef.kind).toBe('Role');
+        expect(namespaceRbac(rbacTemplate, ['a', 'b', 'a']).map((m) => m.metadata.namespace)).toEqual([
+          'a',
+          'a',
+          'b',
+          'b',
+        ]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'the ClusterRole grants only reading nodes and pods (free GPU capacity)',
+      () => {
+        const clusterRole = find<Manifest & { rules: Array<{ resources: string[]; verbs: string[] }> }>(
+          manifests,
+          'ClusterRole',
+        );
+        expect(clusterRole.rules).toEqual([
+          { apiGroups: [''], resources: ['nodes', 'pods'], verbs: ['get', 'list', 'watch'] },
+        ]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+  });
 
   describe('namespaces and names line up (the original defect 2)', () => {
     it(
@@ -156,7 +243,7 @@ describe('configuration.yaml', () => {
 
     beforeAll(async () => {
       admin = kubeConfig();
-      all = [...(await readManifests([repo('policy/crd.yaml')])), ...manifests];
+      all = [...(await readManifests([repo('policy/crd.yaml')])), ...manifests, ...generated];
       applied = await applyManifests(admin, all, { fieldManager: 'k-siss-deploy-test' });
     }, TEST_TIMEOUT_MS);
 
@@ -229,6 +316,11 @@ describe('configuration.yaml', () => {
         ],
       ),
       ['create core Events', { namespace: 'default', verb: 'create', resource: 'events' }],
+      ['create Events on its ConfigMap', { namespace: NAMESPACE, verb: 'create', resource: 'events' }],
+      [
+        'read the Prometheus credentials Secret of its namespace',
+        { namespace: NAMESPACE, verb: 'get', resource: 'secrets', name: 'k-siss-prometheus-credentials' },
+      ],
       ...(['deployments', 'statefulsets'] as const).flatMap((resource) => [
         ...(['get', 'list', 'watch'] as const).map((verb): [string, V1ResourceAttributes] => [
           `${verb} ${resource}`,
@@ -324,6 +416,43 @@ describe('configuration.yaml', () => {
         { namespace: NAMESPACE, verb: 'create', resource: 'serviceaccounts', subresource: 'token' },
       ],
       ['escalate RBAC', { verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }],
+      [
+        'read another Secret of its namespace',
+        { namespace: NAMESPACE, verb: 'get', resource: 'secrets', name: 'other' },
+      ],
+      [
+        'read a Secret of that name elsewhere',
+        { namespace: 'default', verb: 'get', resource: 'secrets', name: 'k-siss-prometheus-credentials' },
+      ],
+      // Outside the configured namespaces (and cluster-wide): no write, no read of workloads.
+      ...[...UNCONFIGURED, undefined].flatMap((namespace): Array<[string, V1ResourceAttributes]> => {
+        const where = namespace === undefined ? 'cluster-wide' : `in ${namespace}`;
+        const ns = namespace === undefined ? {} : { namespace };
+        const knative = { group: 'serving.knative.dev' };
+        return [
+          [`patch Knative services ${where}`, { ...ns, ...knative, verb: 'patch', resource: 'services' }],
+          [`list Knative services ${where}`, { ...ns, ...knative, verb: 'list', resource: 'services' }],
+          [`patch Knative revisions ${where}`, { ...ns, ...knative, verb: 'patch', resource: 'revisions' }],
+          [`delete Knative revisions ${where}`, { ...ns, ...knative, verb: 'delete', resource: 'revisions' }],
+          ...(['deployments', 'statefulsets'] as const).flatMap((resource) =>
+            (['patch', 'update'] as const).map((verb): [string, V1ResourceAttributes] => [
+              `${verb} ${resource}/scale ${where}`,
+              { ...ns, verb, group: 'apps', resource, subresource: 'scale' },
+            ]),
+          ),
+          [
+            `patch policy status ${where}`,
+            {
+              ...ns,
+              verb: 'patch',
+              group: 'autoscaling.k-siss.io',
+              resource: 'aiinferenceautoscalerpolicies',
+              subresource: 'status',
+            },
+          ],
+          [`create Events ${where}`, { ...ns, verb: 'create', resource: 'events' }],
+        ];
+      }),
     ];
 
     const review = async (attributes: V1ResourceAttributes): Promise<boolean> => {
@@ -369,6 +498,100 @@ describe('configuration.yaml', () => {
           (error: unknown) => (error as { code?: number }).code,
         );
         expect(refused).toBe(403);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'with its own token: a scale change in kube-system is refused (403), in a configured namespace allowed',
+      async () => {
+        const asServiceAccount = await serviceAccountKubeConfig(admin, {
+          namespace: NAMESPACE,
+          serviceAccount: SERVICE_ACCOUNT,
+          expirationSeconds: 600,
+        });
+        const apps = asServiceAccount.makeApiClient(AppsV1Api);
+        const code = (namespace: string) =>
+          apps
+            .patchNamespacedDeploymentScale(
+              { namespace, name: 'k-siss-absent', body: { spec: { replicas: 1 } } },
+              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            )
+            .then(
+              () => 200,
+              (error: unknown) => (error as { code?: number }).code,
+            );
+        // Authorization comes before the lookup: 403 outside, 404 (allowed, no such Deployment) inside.
+        expect({ 'kube-system': await code('kube-system'), default: await code('default') }).toEqual({
+          'kube-system': 403,
+          default: 404,
+        });
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'a namespace added to the config is bound by a generated Role, and no longer once it is removed',
+      async () => {
+        const extra = 'k-siss-rbac-added';
+        const attributes = {
+          namespace: extra,
+          verb: 'patch',
+          group: 'serving.knative.dev',
+          resource: 'services',
+        };
+        expect(await review(attributes)).toBe(false);
+        const copy = namespaceRbac(rbacTemplate, [extra]);
+        await applyManifests(
+          admin,
+          [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: extra } } as Manifest, ...copy],
+          { fieldManager: 'k-siss-deploy-test' },
+        );
+        expect(await review(attributes)).toBe(true);
+        await deleteManifests(admin, copy);
+        expect(await review(attributes)).toBe(false);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'with its own token: the Prometheus token is read from the named Secret, no other Secret is',
+      async () => {
+        const core = admin.makeApiClient(CoreV1Api);
+        const token = 'deploy-test-prometheus-token';
+        for (const name of ['k-siss-prometheus-credentials', 'k-siss-other-secret']) {
+          await core.deleteNamespacedSecret({ namespace: NAMESPACE, name }).catch(() => undefined);
+          await core.createNamespacedSecret({
+            namespace: NAMESPACE,
+            body: { metadata: { name }, stringData: { token: `${token}-${name}` } },
+          });
+        }
+        const asServiceAccount = await serviceAccountKubeConfig(admin, {
+          namespace: NAMESPACE,
+          serviceAccount: SERVICE_ACCOUNT,
+          expirationSeconds: 600,
+        });
+        const readSecret = createSecretReader(asServiceAccount, NAMESPACE);
+        const reader = (name: string) =>
+          createCredentialReader({
+            auth: { kind: 'bearer', token: { secret: { name, key: 'token' } } },
+            readSecret,
+          });
+        expect(await reader('k-siss-prometheus-credentials').authorization()).toBe(
+          `Bearer ${token}-k-siss-prometheus-credentials`,
+        );
+        const refused = await reader('k-siss-other-secret')
+          .authorization()
+          .then(
+            (value) => `read: ${String(value)}`,
+            (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          );
+        expect(refused).toBe(
+          `cannot read the bearer token from Secret k-siss-other-secret (key token): HTTP 403 reading Secret ${NAMESPACE}/k-siss-other-secret (the Role must grant get on it)`,
+        );
+        for (const name of ['k-siss-prometheus-credentials', 'k-siss-other-secret']) {
+          await core.deleteNamespacedSecret({ namespace: NAMESPACE, name });
+        }
       },
       TEST_TIMEOUT_MS,
     );

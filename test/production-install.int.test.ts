@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   applyManifests,
   readManifests,
+  withNamespaceRbac,
   serviceAccountKubeConfig,
   writeKubeConfigFile,
 } from '../demo/index.js';
@@ -179,7 +180,10 @@ describe('production install (what the Dockerfile does)', () => {
       const admin = kubeConfig();
       await applyManifests(
         admin,
-        await readManifests([join(REPO, 'policy/crd.yaml'), join(REPO, 'configuration.yaml')]),
+        withNamespaceRbac(
+          await readManifests([join(REPO, 'policy/crd.yaml'), join(REPO, 'configuration.yaml')]),
+          await readManifests([join(REPO, 'namespace-rbac.yaml')]),
+        ),
         {
           fieldManager: 'k-siss-production-install-test',
         },
