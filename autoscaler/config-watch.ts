@@ -27,13 +27,31 @@ export type ConfigApplied =
       readonly issues: readonly ConfigIssue[];
     };
 
-/** Parses a ConfigMap's data; an unusable document keeps `previous` in force (`noConfig` when there is none). */
+/**
+ * Parses a ConfigMap's data; an unusable document keeps `previous` in force (`noConfig` when there is none).
+ * Never throws: a failure of the parser itself (a bug) is an issue of the document like any other.
+ */
 export function applyConfigData(
   previous: AutoscalerConfig | undefined,
   data: Readonly<Record<string, string>>,
   env: Environment,
 ): ConfigApplied {
-  const parsed = parseConfig(data, env);
+  let parsed: ReturnType<typeof parseConfig>;
+  try {
+    parsed = parseConfig(data, env);
+  } catch (error) {
+    parsed = {
+      config: undefined,
+      issues: [
+        {
+          key: 'data',
+          path: '',
+          value: undefined,
+          message: `could not be parsed (bug: ${errorText(error)})`,
+        },
+      ],
+    };
+  }
   if (parsed.config !== undefined) {
     return { kind: 'loaded', config: parsed.config, issues: parsed.issues };
   }
@@ -42,6 +60,16 @@ export function applyConfigData(
     config: previous,
     issues: parsed.issues,
   };
+}
+
+/** One line of an error, whatever was thrown (a thrown value may not even convert to a string). */
+function errorText(error: unknown): string {
+  try {
+    const text = error instanceof Error ? error.message : String(error);
+    return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+  } catch {
+    return 'unprintable error';
+  }
 }
 
 /** A stable fingerprint of a ConfigMap's data, so a re-delivered unchanged object is not re-reported. */
@@ -152,7 +180,24 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
     }
   }
 
+  // Informer callbacks must never throw: a hostile edit of the ConfigMap must not take the controller down.
   function apply(configMap: V1ConfigMap | undefined): void {
+    try {
+      applyChange(configMap);
+    } catch (error) {
+      try {
+        logger.error('config change could not be applied (bug): the last good config stays in force', {
+          configMap: `${namespace}/${name}`,
+          error: errorText(error),
+        });
+        options.metrics?.recordConfigReload('failure', []);
+      } catch {
+        // The logger or the metrics failed as well: nothing more can be reported.
+      }
+    }
+  }
+
+  function applyChange(configMap: V1ConfigMap | undefined): void {
     const data = configMap?.data ?? {};
     const fingerprint = configMap === undefined ? 'absent' : dataFingerprint(data);
     if (fingerprint === lastFingerprint) return;
@@ -184,7 +229,11 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
         logger.warn('Prometheus credentials in the ConfigMap', { ...where, warning });
         if (configMap !== undefined) void warnOnConfigMap(configMap, 'CredentialsInConfigMap', warning);
       }
-      options.onChange?.(applied.config);
+      try {
+        options.onChange?.(applied.config);
+      } catch (error) {
+        logger.error('config change listener failed', { ...where, error: errorText(error) });
+      }
     } else {
       options.metrics?.recordConfigReload('failure', applied.issues);
       logger.error(

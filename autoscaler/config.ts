@@ -1,4 +1,3 @@
-import { load } from 'js-yaml';
 import { z } from 'zod';
 import {
   DEFAULT_CATALOG,
@@ -24,6 +23,7 @@ import type {
 } from './types.js';
 import { credentialsFromEnvironment, prometheusAuthSchema, prometheusTlsSchema } from './prometheus-auth.js';
 import { REDACTED, redactConfigIssue } from './redact.js';
+import { describeBytes, loadYamlBounded, MAX_DOCUMENT_BYTES, renderBounded } from './bounded-input.js';
 
 /**
  * Parsing and validation of the `autoscaler-config` ConfigMap (pure: takes the `data` map and the
@@ -171,14 +171,18 @@ export interface ParsedConfig {
 
 const MAX_VALUE_CHARS = 80;
 
-/** Renders a bad value for an issue line: strings quoted, missing as `(missing)`, long values shortened. */
+/**
+ * Renders a bad value for an issue line: strings quoted, missing as `(missing)`, long values shortened.
+ * Never throws and never serialises more than it shows (a value may contain itself or be huge).
+ */
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   if (value === REDACTED) return REDACTED;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  const short = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 3)}...` : text;
-  return typeof value === 'string' ? JSON.stringify(short) : short;
+  const shorten = (text: string): string =>
+    text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 3)}...` : text;
+  if (typeof value === 'string') return JSON.stringify(shorten(value.slice(0, MAX_VALUE_CHARS + 1)));
+  return shorten(renderBounded(value, MAX_VALUE_CHARS));
 }
 
 /** `key[index].field = value: message`, e.g. `gpt2[0].slo = -1: must be > 0`. */
@@ -376,13 +380,10 @@ const settingsFields = (path: readonly PropertyKey[]): readonly string[] => {
 type Issues = ConfigIssue[];
 
 function parseYaml(key: string, raw: string, issues: Issues): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: raw.trim() === '' ? undefined : load(raw) };
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    issues.push({ key, path: '', value: raw, message: `invalid YAML: ${text.split('\n')[0] ?? text}` });
-    return { ok: false };
-  }
+  const parsed = loadYamlBounded(raw);
+  if (parsed.ok) return parsed;
+  issues.push({ key, path: '', value: raw, message: parsed.message });
+  return { ok: false };
 }
 
 /** Unknown `{{x}}` placeholders of a query (exact names, no spaces inside the braces). */
@@ -788,6 +789,24 @@ function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): Glob
   };
 }
 
+/** An issue when the data map is larger than a ConfigMap can hold (keys and values, UTF-8). */
+function dataSizeIssue(data: Readonly<Record<string, string>>): ConfigIssue | undefined {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value !== 'string') {
+      return { key, path: '', value, message: 'must be a string (ConfigMap data values are text)' };
+    }
+    bytes += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  if (bytes <= MAX_DOCUMENT_BYTES) return undefined;
+  return {
+    key: 'data',
+    path: '',
+    value: bytes,
+    message: `bytes in all, more than the ${describeBytes(MAX_DOCUMENT_BYTES)} a ConfigMap can hold`,
+  };
+}
+
 /**
  * Parses `_profiles`: per profile, per catalog tier, a capacity with at least one rate. A profile that names
  * an unknown tier or gives a tier no rate is an issue of the whole document (profiles are shared).
@@ -839,6 +858,8 @@ export function parseProfiles(
  * (`config` undefined: the caller keeps its last good config).
  */
 export function parseConfig(data: Readonly<Record<string, string>>, env: Environment = {}): ParsedConfig {
+  const tooLarge = dataSizeIssue(data);
+  if (tooLarge !== undefined) return { config: undefined, issues: [tooLarge] };
   const documentIssues: Issues = [];
   let global: GlobalSettings | undefined = globalFromEnvironment(env, documentIssues);
   const globalRaw = data['_global'];

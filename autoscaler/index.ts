@@ -41,6 +41,23 @@ export {
 export type { SecretRedactor } from './redact.js';
 export { CREDENTIAL_ENV, credentialsFromEnvironment, prometheusSettingsKey } from './prometheus-auth.js';
 export {
+  MAX_DOCUMENT_BYTES,
+  MAX_NESTING_DEPTH,
+  MAX_YAML_ALIASES,
+  MAX_YAML_VALUES,
+  checkSize,
+  describeBytes,
+  expandedSize,
+  jsonNestingDepth,
+  loadAllYamlBounded,
+  loadYamlBounded,
+  parseJsonBounded,
+  renderBounded,
+} from './bounded-input.js';
+export type { BoundedParse, BoundedYamlOptions } from './bounded-input.js';
+export { configDataFromText, MAX_CONFIG_FILE_BYTES } from './config-file.js';
+export type { ConfigDataResult } from './config-file.js';
+export {
   MAX_RECOMMENDATIONS,
   bandOf,
   compareCapacity,

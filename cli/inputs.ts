@@ -1,9 +1,8 @@
-import { dump, loadAll } from 'js-yaml';
 import { z } from 'zod';
 import type { ConfigIssue, MetricValues, ServiceObservation } from '../autoscaler/index.js';
-import { formatIssue } from '../autoscaler/index.js';
+import { formatIssue, parseJsonBounded } from '../autoscaler/index.js';
 import type { CapacitySnapshot } from '../gpu-registry/index.js';
-import { formatPath, zodIssuesToConfigIssues } from '../gpu-registry/index.js';
+import { zodIssuesToConfigIssues } from '../gpu-registry/index.js';
 
 /**
  * Parsing of the command line's JSON inputs (`--state`, `--metrics`, `--capacity`, `--now`, stdin lines)
@@ -159,39 +158,8 @@ export function parseJsonOption(
       return { ok: false, errors: [`${key}: cannot read ${raw.slice(1)}: ${(error as Error).message}`] };
     }
   }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { ok: false, errors: [`${key}: invalid JSON: ${(error as Error).message}`] };
-  }
+  const parsed = parseJsonBounded(text);
+  return parsed.ok ? parsed : { ok: false, errors: [`${key}: ${parsed.message}`] };
 }
 
-/**
- * The ConfigMap `data` map from a file's text: a ConfigMap manifest (the first `kind: ConfigMap` document of a
- * multi-document file), or just its data map. Values that are not strings (a data map written as plain YAML)
- * are turned back into YAML text, as they would be stored in the ConfigMap.
- */
-export function configDataFromText(text: string): Parsed<Record<string, string>> {
-  let documents: unknown[];
-  try {
-    documents = loadAll(text).filter((doc) => doc !== null && doc !== undefined);
-  } catch (error) {
-    return { ok: false, errors: [`invalid YAML: ${((error as Error).message.split('\n')[0] ?? '').trim()}`] };
-  }
-  const isObject = (doc: unknown): doc is Record<string, unknown> =>
-    doc !== null && typeof doc === 'object' && !Array.isArray(doc);
-  const configMap = documents.find((doc) => isObject(doc) && doc['kind'] === 'ConfigMap');
-  const document = configMap ?? (documents.length === 1 ? documents[0] : undefined);
-  if (!isObject(document)) {
-    return { ok: false, errors: ['not a ConfigMap manifest nor a data map (a YAML object of key: value)'] };
-  }
-  const data = configMap === undefined ? document : (document['data'] ?? {});
-  if (!isObject(data)) {
-    return { ok: false, errors: [`data${formatPath([])} is not a map of key: value`] };
-  }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data)) {
-    out[key] = typeof value === 'string' ? value : dump(value);
-  }
-  return { ok: true, value: out };
-}
+export { configDataFromText } from '../autoscaler/index.js';

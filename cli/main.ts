@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { MAX_CONFIG_FILE_BYTES } from '../autoscaler/index.js';
+import { boundedLines, readTextBounded } from './bounded-read.js';
 import { runCli, type CliIo } from './program.js';
 
 /** The `k-siss` command: the process's streams, files, environment and clock. */
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  readText: (path) => readFileSync(path, 'utf8'),
-  stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
+  readText: (path) => readTextBounded(path, MAX_CONFIG_FILE_BYTES),
+  stdinLines: () => boundedLines(process.stdin),
   env: process.env,
   nowMs: () => Date.now(),
 };

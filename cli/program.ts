@@ -7,7 +7,14 @@ import type {
   MetricValues,
   ServiceObservation,
 } from '../autoscaler/index.js';
-import { decideScale, formatIssue, parseConfig } from '../autoscaler/index.js';
+import {
+  decideScale,
+  describeBytes,
+  formatIssue,
+  formatValue,
+  parseConfig,
+  parseJsonBounded,
+} from '../autoscaler/index.js';
 import type { CapacitySnapshot } from '../gpu-registry/index.js';
 import { unlimitedCapacity } from '../gpu-registry/index.js';
 import {
@@ -19,6 +26,8 @@ import {
   parseState,
   type Parsed,
 } from './inputs.js';
+import type { BoundedLine } from './bounded-read.js';
+import { MAX_LINE_BYTES } from './bounded-read.js';
 import { registerProfileCommand } from './profile-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
@@ -27,8 +36,10 @@ import { registerSimulateCommand } from './simulate-command.js';
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Reads a file with a size limit (MAX_CONFIG_FILE_BYTES in the process). */
   readonly readText: (path: string) => string;
-  readonly stdinLines: () => AsyncIterable<string>;
+  /** stdin as lines; a line over MAX_LINE_BYTES comes as its size only. */
+  readonly stdinLines: () => AsyncIterable<BoundedLine>;
   readonly env: Environment;
   readonly nowMs: () => number;
 }
@@ -211,12 +222,9 @@ export function parseDecideLine(
   line: string,
   nowMs: number,
 ): Parsed<DecideRequest> {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return { ok: false, errors: [`invalid JSON: ${(error as Error).message}`] };
-  }
+  const parsed = parseJsonBounded(line);
+  if (!parsed.ok) return { ok: false, errors: [parsed.message] };
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, errors: ['must be a JSON object {service, state, metrics, capacity, now}'] };
   }
@@ -229,16 +237,14 @@ export function parseDecideLine(
       ok: false,
       errors: unknown.map(
         (k) =>
-          `${k} = ${JSON.stringify(fields[k])}: unknown field (known: service, state, metrics, capacity, now)`,
+          `${k} = ${formatValue(fields[k])}: unknown field (known: service, state, metrics, capacity, now)`,
       ),
     };
   }
   if (typeof fields['service'] !== 'string') {
     return {
       ok: false,
-      errors: [
-        `service = ${fields['service'] === undefined ? '(missing)' : JSON.stringify(fields['service'])}: must be a string`,
-      ],
+      errors: [`service = ${formatValue(fields['service'])}: must be a string`],
     };
   }
   const service = serviceOf(config, 'service', fields['service']);
@@ -277,6 +283,12 @@ function registerDecide(program: Command, io: CliIo, setCode: (code: number) => 
       let failed = false;
       for await (const line of io.stdinLines()) {
         lineNumber += 1;
+        if (typeof line !== 'string') {
+          failed = true;
+          const error = `line is ${line.tooLongBytes} bytes, more than the ${describeBytes(MAX_LINE_BYTES)} allowed`;
+          io.stdout(`${JSON.stringify({ line: lineNumber, error })}\n`);
+          continue;
+        }
         if (line.trim() === '') continue;
         const request = parseDecideLine(config, line, io.nowMs());
         if (!request.ok) {
