@@ -162,7 +162,8 @@ export function renderBounded(value: unknown, maxChars: number): string {
   const open = new Set<object>();
   const full = (): boolean => out.length > maxChars;
   const write = (text: string): void => {
-    out += text.length > maxChars + 1 ? text.slice(0, maxChars + 1) : text;
+    const room = maxChars + 1 - out.length;
+    out += text.length > room ? text.slice(0, room) : text;
   };
   const visit = (v: unknown, inArray: boolean): void => {
     if (full()) return;

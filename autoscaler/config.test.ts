@@ -77,7 +77,7 @@ const BAD_CASES: readonly BadCase[] = [
   {
     name: 'factor as a string',
     data: { gpt2: metric({ scaleUpFactor: '1.5' }) },
-    lines: ['gpt2[0].scaleUpFactor = "1.5": must be a number'],
+    lines: ['gpt2[0].scaleUpFactor = "1.5": must be a number, not a quoted string'],
     usable: true,
   },
   {

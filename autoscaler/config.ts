@@ -212,12 +212,20 @@ export function metricThresholds(metric: MetricSpec): { readonly up: number; rea
 // ---------------------------------------------------------------------------------------------------------
 // Schemas. Messages are the user-facing text after `field = value: `.
 
-const numberError = (iss: { input?: unknown }): string =>
-  iss.input === undefined
-    ? 'required'
-    : typeof iss.input === 'number'
-      ? 'must be a finite number'
-      : 'must be a number';
+/** A number as YAML writes one; js-yaml leaves a float beyond 1.8e308 (`1e400`) a string. */
+const NUMERAL = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+const numberError = (iss: { input?: unknown }): string => {
+  const input = iss.input;
+  if (input === undefined) return 'required';
+  if (typeof input === 'number') return 'must be a finite number';
+  if (typeof input === 'string' && NUMERAL.test(input.trim())) {
+    return Number.isFinite(Number(input))
+      ? 'must be a number, not a quoted string'
+      : 'too large (the largest number is about 1.8e308)';
+  }
+  return 'must be a number';
+};
 const stringError = (iss: { input?: unknown }): string =>
   iss.input === undefined ? 'required' : 'must be a string';
 
@@ -226,6 +234,30 @@ const positiveNumber = () => finite().positive({ error: 'must be > 0' });
 const nonNegativeNumber = () => finite().min(0, { error: 'must be >= 0' });
 const wholeNumber = () => finite().int({ error: 'must be a whole number' });
 const nonEmptyString = () => z.string({ error: stringError }).min(1, { error: 'must not be empty' });
+
+/** The longest a Node timer can wait (2^31-1 ms, 24.8 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest duration in seconds a setting may give: what a timer can wait, in whole seconds. */
+export const MAX_DURATION_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+const tooLongSeconds = `must be at most ${MAX_DURATION_SECONDS} (24.8 days, the longest a timer can wait)`;
+/** A duration in seconds (fractions allowed), > 0 or >= 0, bounded so that its timer cannot overflow. */
+const durationSeconds = (min: 'positive' | 'nonNegative') =>
+  (min === 'positive' ? positiveNumber() : nonNegativeNumber()).max(MAX_DURATION_SECONDS, {
+    error: tooLongSeconds,
+  });
+/** A duration in whole milliseconds, > 0, bounded so that its timer cannot overflow. */
+const durationMs = () =>
+  wholeNumber()
+    .positive({ error: 'must be > 0' })
+    .max(MAX_TIMER_MS, {
+      error: `must be at most ${MAX_TIMER_MS} (24.8 days, the longest a timer can wait)`,
+    });
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Characters an HTTP header value must not hold: controls but tab (CR and LF would start a new header). */
+// eslint-disable-next-line no-control-regex
+const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsLabel = () =>
@@ -257,19 +289,19 @@ const percentStep = () =>
     .max(100, { error: 'must be between 1 and 100' });
 
 const migrationSchema = z.strictObject({
-  readyTimeoutSeconds: positiveNumber().default(DEFAULT_MIGRATION_SETTINGS.readyTimeoutSeconds),
-  drainSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.drainSeconds),
+  readyTimeoutSeconds: durationSeconds('positive').default(DEFAULT_MIGRATION_SETTINGS.readyTimeoutSeconds),
+  drainSeconds: durationSeconds('nonNegative').default(DEFAULT_MIGRATION_SETTINGS.drainSeconds),
   trafficSteps: z
     .array(percentStep(), { error: 'must be a list of percentages' })
     .min(1, { error: 'must not be empty' })
     .default([...DEFAULT_MIGRATION_SETTINGS.trafficSteps]),
-  stepPauseSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.stepPauseSeconds),
-  tierBackoffSeconds: nonNegativeNumber().default(DEFAULT_MIGRATION_SETTINGS.tierBackoffSeconds),
+  stepPauseSeconds: durationSeconds('nonNegative').default(DEFAULT_MIGRATION_SETTINGS.stepPauseSeconds),
+  tierBackoffSeconds: durationSeconds('nonNegative').default(DEFAULT_MIGRATION_SETTINGS.tierBackoffSeconds),
 });
 
 const idleSchema = z.strictObject({
   requestRateQuery: nonEmptyString(),
-  afterSeconds: nonNegativeNumber().default(DEFAULT_IDLE_AFTER_SECONDS),
+  afterSeconds: durationSeconds('nonNegative').default(DEFAULT_IDLE_AFTER_SECONDS),
 });
 
 const loadGrowthSchema = z.strictObject({
@@ -324,9 +356,9 @@ const settingsSchema = z.strictObject({
   maxTier: nonEmptyString().optional(),
   minReplicas: wholeNumber().min(1, { error: 'must be >= 1' }).default(1),
   maxReplicas: wholeNumber().min(1, { error: 'must be >= 1' }).optional(),
-  scaleUpStabilizationSeconds: nonNegativeNumber().default(0),
-  scaleDownStabilizationSeconds: nonNegativeNumber().default(300),
-  cooldownSeconds: nonNegativeNumber().default(DEFAULT_COOLDOWN_SECONDS),
+  scaleUpStabilizationSeconds: durationSeconds('nonNegative').default(0),
+  scaleDownStabilizationSeconds: durationSeconds('nonNegative').default(300),
+  cooldownSeconds: durationSeconds('nonNegative').default(DEFAULT_COOLDOWN_SECONDS),
   idle: idleSchema.optional(),
   loadGrowth: loadGrowthSchema.optional(),
   sizing: sizingSchema.prefault({}),
@@ -340,13 +372,13 @@ const serviceObjectSchema = z.strictObject({
 });
 
 const globalSchema = z.strictObject({
-  intervalSeconds: positiveNumber().optional(),
+  intervalSeconds: durationSeconds('positive').optional(),
   namespaces: z
     .array(dnsLabel(), { error: 'must be a list of namespaces' })
     .min(1, { error: 'must not be empty' })
     .optional(),
   prometheusUrl: nonEmptyString().optional(),
-  prometheusTimeoutMs: wholeNumber().positive({ error: 'must be > 0' }).optional(),
+  prometheusTimeoutMs: durationMs().optional(),
   prometheusHeaders: z
     .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be a map of header: value' })
     .optional(),
@@ -689,12 +721,27 @@ export function parseServiceBlock(
   return { service: key, metrics, settings };
 }
 
-function positiveFromEnv(env: Environment, name: string, issues: Issues): number | undefined {
+/** A number > 0 from the environment, written in decimal (not `0x10`), whole if `integer`, at most `max`. */
+function positiveFromEnv(
+  env: Environment,
+  name: string,
+  issues: Issues,
+  bounds: { readonly integer: boolean; readonly max: number },
+): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    issues.push({ key: 'env', path: `.${name}`, value: raw, message: 'must be a number > 0' });
+  const value = NUMERAL.test(raw.trim()) ? Number(raw) : Number.NaN;
+  const kind = bounds.integer ? 'a whole number' : 'a number';
+  const problem =
+    Number.isNaN(value) || value <= 0
+      ? `must be ${kind} > 0`
+      : bounds.integer && !Number.isInteger(value)
+        ? `must be ${kind} > 0 (no fraction)`
+        : value > bounds.max
+          ? `must be at most ${bounds.max}`
+          : undefined;
+  if (problem !== undefined) {
+    issues.push({ key: 'env', path: `.${name}`, value: raw, message: problem });
     return undefined;
   }
   return value;
@@ -729,9 +776,15 @@ export function globalFromEnvironment(env: Environment, issues: Issues): GlobalS
   }
   const url = stringFromEnv(env, 'PROMETHEUS_URL');
   const prometheusUrl = url === undefined ? undefined : checkUrl('env', '.PROMETHEUS_URL', url, issues);
-  const interval = positiveFromEnv(env, 'METRICS_SCRAPE_INTERVAL', issues);
-  const timeout = positiveFromEnv(env, 'PROMETHEUS_TIMEOUT_MS', issues);
-  const concurrency = positiveFromEnv(env, 'MAX_CONCURRENT_SERVICES', issues);
+  const interval = positiveFromEnv(env, 'METRICS_SCRAPE_INTERVAL', issues, {
+    integer: false,
+    max: MAX_DURATION_SECONDS,
+  });
+  const timeout = positiveFromEnv(env, 'PROMETHEUS_TIMEOUT_MS', issues, { integer: true, max: MAX_TIMER_MS });
+  const concurrency = positiveFromEnv(env, 'MAX_CONCURRENT_SERVICES', issues, {
+    integer: true,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   const ignore = stringFromEnv(env, 'IGNORE_LIST');
   const d = DEFAULT_GLOBAL_SETTINGS;
   const configMapNamespace = namespace ?? d.configMapNamespace;
@@ -753,8 +806,36 @@ export function globalFromEnvironment(env: Environment, issues: Issues): GlobalS
     configMapNamespace,
     defaultCpu: stringFromEnv(env, 'DEFAULT_CPU') ?? d.defaultCpu,
     defaultMemory: stringFromEnv(env, 'DEFAULT_MEMORY') ?? d.defaultMemory,
-    maxConcurrentServices: concurrency === undefined ? d.maxConcurrentServices : Math.floor(concurrency),
+    maxConcurrentServices: concurrency ?? d.maxConcurrentServices,
   };
+}
+
+/**
+ * Pushes an issue per header whose name is not an HTTP token or whose value holds CR, LF or another
+ * control character (which would be changed or split on the wire). The value itself is not shown: a
+ * header often carries a credential.
+ */
+function headersValid(headers: Readonly<Record<string, string>>, issues: Issues): boolean {
+  const before = issues.length;
+  for (const [name, value] of Object.entries(headers)) {
+    const path = formatPath(['prometheusHeaders', name]);
+    if (!HEADER_NAME.test(name)) {
+      issues.push({
+        key: '_global',
+        path: '.prometheusHeaders',
+        value: name,
+        message: "header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)",
+      });
+    } else if (HEADER_VALUE_FORBIDDEN.test(value)) {
+      issues.push({
+        key: '_global',
+        path,
+        value: `(${value.length} characters, not shown)`,
+        message: 'must not contain CR, LF or other control characters (a YAML block scalar ends in LF)',
+      });
+    }
+  }
+  return issues.length === before;
 }
 
 function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): GlobalSettings | undefined {
@@ -772,6 +853,7 @@ function applyGlobalKey(base: GlobalSettings, raw: string, issues: Issues): Glob
     return undefined;
   }
   const g = parsed.data;
+  if (g.prometheusHeaders !== undefined && !headersValid(g.prometheusHeaders, issues)) return undefined;
   const url =
     g.prometheusUrl === undefined ? undefined : checkUrl(key, '.prometheusUrl', g.prometheusUrl, issues);
   if (g.prometheusUrl !== undefined && url === undefined) return undefined;

@@ -14,6 +14,8 @@ export {
   parseProfiles,
   effectiveSettings,
   KNOWN_PLACEHOLDERS,
+  MAX_DURATION_SECONDS,
+  MAX_TIMER_MS,
   REQUEST_RATE_METRIC,
   ARRIVAL_COUNTS,
   RESERVED_KEYS,

@@ -19,7 +19,7 @@ export class InputTooLargeError extends Error {
 }
 
 /** Reads a file (any kind: regular, FIFO, /dev/stdin) as UTF-8, refusing it once it passes `maxBytes`. */
-export function readTextBounded(path: string, maxBytes: number): string {
+export function readTextBounded(path: string | URL, maxBytes: number): string {
   const fd = openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];

@@ -14,16 +14,65 @@ import { zodIssuesToConfigIssues } from '../gpu-registry/index.js';
 export type Parsed<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
 
-const timeSchema = z
-  .union([z.number(), z.string()], { error: 'must be ms since the epoch or an ISO time' })
-  .transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be ms since the epoch or an ISO time' });
-      return z.NEVER;
+/** The latest time a Date can hold: 8.64e15 ms after the epoch (+275760-09-13). */
+export const MAX_DATE_MS = 8.64e15;
+const TIME_USAGE = 'must be ms since the epoch or an ISO time (2026-11-23T07:00:00Z)';
+/** `2026-11-23`, `2026-11-23T07:00Z`, `2026-11-23T07:00:00.5+01:00`: a date, or a date-time with a zone. */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+
+/**
+ * A time as ms since the epoch, or why it is refused: a number must be whole ms within what a Date holds;
+ * a string is whole ms of at least 11 digits (fewer read as a year or as seconds: `2026` is not 2 s after
+ * 1970) or an ISO date (UTC midnight) or date-time with its zone, and a date that does not exist
+ * (2026-02-31) is refused rather than rolled over.
+ */
+export function parseTime(value: unknown): { ok: true; ms: number } | { ok: false; message: string } {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0) return { ok: false, message: `${TIME_USAGE}: whole ms >= 0` };
+    if (value > MAX_DATE_MS) return { ok: false, message: 'is beyond the latest time a date can hold' };
+    return { ok: true, ms: value };
+  }
+  if (typeof value !== 'string') return { ok: false, message: TIME_USAGE };
+  const text = value.trim();
+  if (/^\d+$/.test(text)) {
+    if (text.length < 11) {
+      return {
+        ok: false,
+        message: `is ambiguous (a year? seconds?): give ms since the epoch (13 digits today) or an ISO time`,
+      };
     }
-    return ms;
-  });
+    const ms = Number(text);
+    if (ms > MAX_DATE_MS) return { ok: false, message: 'is beyond the latest time a date can hold' };
+    return { ok: true, ms };
+  }
+  const match = ISO_TIME.exec(text);
+  if (match === null) return { ok: false, message: TIME_USAGE };
+  const [, year, month, day, hour, minute, second] = match.map(Number);
+  const start = Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 1);
+  const date = new Date(start);
+  if (date.getUTCMonth() !== (month ?? 1) - 1 || date.getUTCDate() !== day) {
+    return { ok: false, message: 'is not a real date' };
+  }
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) {
+    return { ok: false, message: 'is not a real time of day' };
+  }
+  if (match[4] !== undefined && match[7] === undefined) {
+    return { ok: false, message: 'must give its time zone (Z or an offset like +01:00)' };
+  }
+  const ms = match[4] === undefined ? start : Date.parse(text.replace(' ', 'T'));
+  if (!Number.isFinite(ms) || ms < 0) return { ok: false, message: `${TIME_USAGE}, not before 1970` };
+  return { ok: true, ms };
+}
+
+const timeSchema = z.union([z.number(), z.string()], { error: TIME_USAGE }).transform((value, ctx) => {
+  const time = parseTime(value);
+  if (!time.ok) {
+    ctx.addIssue({ code: 'custom', message: time.message });
+    return z.NEVER;
+  }
+  return time.ms;
+});
 
 const numberError = (iss: { input?: unknown }): string =>
   iss.input === undefined ? 'required' : 'must be a number';
@@ -68,9 +117,16 @@ export const capacitySchema = z.strictObject({
   nodes: z.array(
     z.strictObject({
       name: z.string({ error: 'must be a string' }),
-      free: z.record(z.string(), z.number({ error: 'must be a number' }).min(0, { error: 'must be >= 0' }), {
-        error: 'must be a map of resource: units',
-      }),
+      free: z.record(
+        z.string(),
+        z
+          .number({ error: 'must be a number' })
+          .int({ error: 'must be a whole number of units' })
+          .min(0, { error: 'must be >= 0' }),
+        {
+          error: 'must be a map of resource: units',
+        },
+      ),
     }),
     { error: 'must be a list of nodes' },
   ),
@@ -134,14 +190,9 @@ export function parseCapacity(key: string, input: unknown): Parsed<CapacitySnaps
 
 /** Parses `--now` or a line's `now`: ms since the epoch or an ISO time. */
 export function parseNow(key: string, input: unknown): Parsed<number> {
-  const parsed = timeSchema.safeParse(input);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  return {
-    ok: false,
-    errors: [
-      formatIssue({ key, path: '', value: input, message: 'must be ms since the epoch or an ISO time' }),
-    ],
-  };
+  const time = parseTime(input);
+  if (time.ok) return { ok: true, value: time.ms };
+  return { ok: false, errors: [formatIssue({ key, path: '', value: input, message: time.message })] };
 }
 
 /** Parses a JSON option value; `@file` reads the JSON from a file via `readText`. */

@@ -105,7 +105,7 @@ describe('k-siss commands', () => {
       ],
       2,
       '',
-      '--now = "soon": must be ms since the epoch or an ISO time\n',
+      '--now = "soon": must be ms since the epoch or an ISO time (2026-11-23T07:00:00Z)\n',
     ],
     [
       'explain: a misspelt state field',

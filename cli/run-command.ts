@@ -17,6 +17,7 @@ import {
   createSecretRedactor,
   formatIssue,
   logLevelFromEnv,
+  MAX_DURATION_SECONDS,
   parseConfig,
   prometheusSettingsKey,
   redactUrl,
@@ -41,6 +42,7 @@ import type { DefaultRequests, SloCheck } from '../knative/index.js';
 import type { MetricsSource, QueryObserver, SecretReader } from '../prometheus/index.js';
 import { createCredentialReader } from '../prometheus/index.js';
 import { createSecretReader } from './secret-reader.js';
+import { decimalFlag, isBindHost } from './flags.js';
 import { createSloCheck } from './slo-check.js';
 import { createLeaderElector } from '../leader/index.js';
 import type { PolicyReconcileRecord } from '../policy/index.js';
@@ -81,19 +83,40 @@ function recordPolicyReconcile(metrics: PolicyMetrics, record: PolicyReconcileRe
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`--metrics-port = ${JSON.stringify(value)}: must be an integer 0..65535`);
-  }
-  return port;
+  const port = decimalFlag(value, { integer: true, min: 0, max: 65535 });
+  if (!port.ok) throw new InvalidArgumentError(`--metrics-port = ${JSON.stringify(value)}: ${port.message}`);
+  return port.value;
 }
 
 function parseInterval(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new InvalidArgumentError(`--interval-seconds = ${JSON.stringify(value)}: must be a number > 0`);
+  const seconds = decimalFlag(value, {
+    integer: false,
+    min: 0,
+    minExclusive: true,
+    max: MAX_DURATION_SECONDS,
+  });
+  if (!seconds.ok) {
+    throw new InvalidArgumentError(`--interval-seconds = ${JSON.stringify(value)}: ${seconds.message}`);
   }
-  return seconds;
+  return seconds.value;
+}
+
+function parseNamespace(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
+    throw new InvalidArgumentError(
+      `--namespace = ${JSON.stringify(value)}: must be a DNS label (lower-case letters, digits and dashes, at most 63)`,
+    );
+  }
+  return value;
+}
+
+function parseHost(value: string): string {
+  if (!isBindHost(value)) {
+    throw new InvalidArgumentError(
+      `--metrics-host = ${JSON.stringify(value)}: must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name`,
+    );
+  }
+  return value;
 }
 
 function parseLevel(value: string): LogLevel {
@@ -328,7 +351,9 @@ export async function runController(
       address: `${options.metricsHost}:${options.metricsPort}`,
       error: error instanceof Error ? error.message : String(error),
     });
-    return 1;
+    // An address this machine does not have (or cannot resolve) is a bad flag or environment: 2.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 2 : 1;
   }
 
   process.once('SIGTERM', onSignal);
@@ -502,9 +527,15 @@ export function registerRunCommand(program: Command): void {
     .option(
       '--namespace <ns>',
       'namespace of the ConfigMap and of the services (default: $NAMESPACE or "default")',
+      parseNamespace,
     )
     .option('--metrics-port <n>', 'port of /metrics, /healthz and /readyz', parsePort, 8080)
-    .option('--metrics-host <host>', 'bind address of the metrics server (0.0.0.0 in a pod)', '127.0.0.1')
+    .option(
+      '--metrics-host <host>',
+      'bind address of the metrics server (0.0.0.0 in a pod)',
+      parseHost,
+      '127.0.0.1',
+    )
     .option('--once', 'run a single tick and exit', false)
     .option(
       '--interval-seconds <s>',

@@ -1,8 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { loadYamlBounded, MAX_CONFIG_FILE_BYTES } from '../autoscaler/index.js';
+import { InputTooLargeError, readTextBounded } from './bounded-read.js';
+import { decimalFlag } from './flags.js';
 import { DEFAULT_MODEL, parseModel, type LlmModel } from '../service-model/index.js';
 import {
   DEFAULT_KSISS_CONFIG_URL,
@@ -68,17 +70,22 @@ export function positiveNumber(
   allowZero = false,
 ): number {
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new UsageError(`${flag} = ${JSON.stringify(raw)}: must be a number ${allowZero ? '>= 0' : '> 0'}`);
-  }
-  return value;
+  const value = decimalFlag(raw, {
+    integer: false,
+    min: 0,
+    minExclusive: !allowZero,
+    max: Number.MAX_SAFE_INTEGER,
+  });
+  if (!value.ok) throw new UsageError(`${flag} = ${JSON.stringify(raw)}: ${value.message}`);
+  return value.value;
 }
 
-export function readText(flag: string, path: string): string {
+export function readText(flag: string, path: string | URL): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextBounded(path, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
+    if (error instanceof InputTooLargeError)
+      throw new UsageError(`${flag} ${String(path)}: ${error.message}`);
     throw new UsageError(
       `${flag} ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     );
@@ -100,14 +107,9 @@ function policiesOf(raw: string): PolicyName[] {
 
 export function modelOf(path: string | undefined): LlmModel | undefined {
   if (path === undefined) return undefined;
-  let data: unknown;
-  try {
-    data = load(readText('--model', path));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`--model ${path}: invalid JSON/YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const parsed = parseModel(data);
+  const loaded = loadYamlBounded(readText('--model', path));
+  if (!loaded.ok) throw new UsageError(`--model ${path}: ${loaded.message}`);
+  const parsed = parseModel(loaded.value);
   if (!parsed.ok) throw new UsageError(`--model ${path}: ${parsed.message}`);
   return parsed.model;
 }
@@ -158,8 +160,8 @@ async function simulateAction(raw: RawOptions): Promise<void> {
   if (raw.format !== 'table' && raw.format !== 'json') {
     throw new UsageError(`--format = ${JSON.stringify(raw.format)}: must be table or json`);
   }
-  if (!/^\d+$/.test(raw.seed))
-    throw new UsageError(`--seed = ${JSON.stringify(raw.seed)}: must be a whole number >= 0`);
+  const seed = decimalFlag(raw.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  if (!seed.ok) throw new UsageError(`--seed = ${JSON.stringify(raw.seed)}: ${seed.message}`);
   const policies = policiesOf(raw.policy);
   const modelError = modelErrorOf(raw.modelError);
   const start = startOf(raw.start);
@@ -177,7 +179,7 @@ async function simulateAction(raw: RawOptions): Promise<void> {
   const topology = topologyOf(raw.topology);
   const configText =
     raw.config === undefined
-      ? readFileSync(DEFAULT_KSISS_CONFIG_URL, 'utf8')
+      ? readText('default k-siss config', DEFAULT_KSISS_CONFIG_URL)
       : readText('--config', raw.config);
   const ksiss = parseKsissSimConfig(
     configText,
@@ -211,7 +213,7 @@ async function simulateAction(raw: RawOptions): Promise<void> {
       trace: trace.trace,
       policies,
       slo,
-      seed: Number(raw.seed),
+      seed: seed.value,
       ksiss: ksiss.value,
       start,
       modelError,

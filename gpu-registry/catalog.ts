@@ -346,6 +346,18 @@ export function mergeCatalog(
       });
       return;
     }
+    // A MIG slice or an MPS share is a part of one GPU: a fraction above 1 is a typo (7 for 7/7, 1.5).
+    const parts = tier.kind === 'gpu' ? [] : (['computeFraction', 'memoryBandwidthFraction'] as const);
+    const tooLarge = parts.filter((field) => tier[field] > 1);
+    for (const field of tooLarge) {
+      issues.push({
+        key,
+        path: at(field),
+        value: tier[field],
+        message: `must be at most 1 for kind ${tier.kind} (a share of one GPU${tier.kind === 'mig' ? ': g/7 for a MIG slice, e.g. 3/7 = 0.4286' : ''})`,
+      });
+    }
+    if (tooLarge.length > 0) return;
     merged.set(tier.name, tier);
   });
   return { catalog: merged, issues };

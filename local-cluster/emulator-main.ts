@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { parseModel } from '../service-model/index.js';
-import { load } from 'js-yaml';
+import { loadYamlBounded } from '../autoscaler/index.js';
 import { readFileSync } from 'node:fs';
 import { Emulator } from './emulator.js';
 
@@ -21,7 +21,12 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 }
 let model;
 if (opts.model !== undefined) {
-  const parsed = parseModel(load(readFileSync(opts.model, 'utf8')));
+  const loaded = loadYamlBounded(readFileSync(opts.model, 'utf8'));
+  if (!loaded.ok) {
+    process.stderr.write(`--model ${opts.model}: ${loaded.message}\n`);
+    process.exit(2);
+  }
+  const parsed = parseModel(loaded.value);
   if (!parsed.ok) {
     process.stderr.write(`--model ${opts.model}: ${parsed.message}\n`);
     process.exit(2);

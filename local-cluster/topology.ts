@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
+import { loadYamlBounded } from '../autoscaler/index.js';
 import { z } from 'zod';
 import { LOCAL_CLUSTER_DIR } from './paths.js';
 
@@ -106,13 +106,15 @@ export function parseTopology(data: unknown, source = 'topology'): TopologyParse
 
 /** Reads and validates a topology file; throws with every problem named. */
 export function loadTopologyFile(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
-  let data: unknown;
+  let text: string;
   try {
-    data = load(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new Error(`topology ${file}: cannot read: ${(error as Error).message}`, { cause: error });
   }
-  const result = parseTopology(data, file);
+  const loaded = loadYamlBounded(text);
+  if (!loaded.ok) throw new Error(`topology ${file}: ${loaded.message}`);
+  const result = parseTopology(loaded.value, file);
   if (!result.ok) throw new Error(result.message);
   return result.topology;
 }

@@ -41,7 +41,7 @@ describe('parseKsissSimConfig', () => {
       message: 'llm[0].slo = -1: must be > 0',
     },
     { name: 'not YAML', text: 'data: [', message: 'f: invalid YAML' },
-    { name: 'not a ConfigMap', text: '- a', message: 'f: must be a ConfigMap' },
+    { name: 'not a ConfigMap', text: '- a', message: 'f: not a ConfigMap manifest nor a data map' },
   ];
   it.each(cases)('rejects $name', ({ text, message }) => {
     const r = parseKsissSimConfig(text, 'f', DEFAULT_SLO, { fillSlo: false });

@@ -1,5 +1,4 @@
-import { load } from 'js-yaml';
-import { formatIssue, parseConfig, type ServiceConfig } from '../autoscaler/index.js';
+import { configDataFromText, formatIssue, parseConfig, type ServiceConfig } from '../autoscaler/index.js';
 import type { TierCatalog } from '../gpu-registry/index.js';
 import { unknownSimulatedMetrics } from './k-siss-policy.js';
 import type { SloTargets } from './slo.js';
@@ -30,30 +29,9 @@ export function parseKsissSimConfig(
         .replaceAll('${TPOT_SLO_S}', String(slo.tpotMs / 1000))
         .replaceAll('${QUEUE_SLO_S}', String(slo.ttftMs / 1000))
     : text;
-  let doc: unknown;
-  try {
-    doc = load(filled);
-  } catch (error) {
-    return { ok: false, message: `${source}: invalid YAML: ${(error as Error).message.split('\n')[0]}` };
-  }
-  const record = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : undefined;
-  const data = record?.['kind'] === 'ConfigMap' ? record['data'] : record;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return {
-      ok: false,
-      message: `${source}: must be a ConfigMap (kind: ConfigMap, data: ...) or its data map`,
-    };
-  }
-  const strings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
-    if (typeof value !== 'string') {
-      return {
-        ok: false,
-        message: `${source}: data.${key} = ${JSON.stringify(value)}: must be a string (a YAML block)`,
-      };
-    }
-    strings[key] = value;
-  }
+  const data = configDataFromText(filled);
+  if (!data.ok) return { ok: false, message: `${source}: ${data.errors.join('; ')}` };
+  const strings = data.value;
   const parsed = parseConfig(strings, {});
   if (parsed.config === undefined) {
     return { ok: false, message: `${source}: ${parsed.issues.map(formatIssue).join('; ')}` };

@@ -1,4 +1,4 @@
-import { load } from 'js-yaml';
+import { loadYamlBounded } from '../autoscaler/index.js';
 import { z } from 'zod';
 
 /** A simulated node: its allocatable extended resources. */
@@ -53,12 +53,9 @@ export function parseTopology(
   text: string,
   source: string,
 ): { ok: true; topology: SimTopology } | { ok: false; message: string } {
-  let data: unknown;
-  try {
-    data = load(text);
-  } catch (error) {
-    return { ok: false, message: `${source}: invalid YAML: ${(error as Error).message.split('\n')[0]}` };
-  }
+  const loaded = loadYamlBounded(text);
+  if (!loaded.ok) return { ok: false, message: `${source}: ${loaded.message}` };
+  const data = loaded.value;
   const parsed = topologySchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

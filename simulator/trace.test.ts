@@ -102,7 +102,7 @@ describe('parseTrace', () => {
     {
       name: 'Mooncake: a missing field',
       text: '{"timestamp": 0, "input_length": 1}',
-      message: 'az line 1: output_length = undefined: must be a whole number >= 0',
+      message: 'az line 1: output_length = (missing): must be a whole number >= 0',
     },
     {
       name: 'Mooncake: a string timestamp',

@@ -1,3 +1,4 @@
+import { formatValue } from '../autoscaler/index.js';
 import type { InferenceRequest } from '../service-model/index.js';
 
 /** The two public trace formats the simulator replays. */
@@ -44,13 +45,19 @@ export function parseTrace(text: string, name: string): TraceParseResult {
   };
 }
 
+/** The number a JSON line gives `field` as written (`1e400`), for values JSON.parse turns into Infinity. */
+function rawNumber(line: string, field: string): string {
+  const match = new RegExp(`"${field}"\\s*:\\s*(-?[0-9.eE+-]{1,40})`).exec(line);
+  return match?.[1] ?? 'Infinity';
+}
+
 type LineError = { readonly ok: false; readonly reason: 'malformedLine'; readonly message: string };
 
 function lineError(name: string, line: number, field: string, value: unknown, why: string): LineError {
   return {
     ok: false,
     reason: 'malformedLine',
-    message: `${name} line ${line}: ${field} = ${JSON.stringify(value)}: ${why}`,
+    message: `${name} line ${line}: ${field} = ${formatValue(value)}: ${why}`,
   };
 }
 
@@ -149,6 +156,14 @@ function parseMooncake(lines: readonly string[], name: string): TraceParseResult
     }
     const record = value as Record<string, unknown>;
     const ts = record['timestamp'];
+    if (ts === Number.POSITIVE_INFINITY) {
+      // JSON.parse reads 1e400 as Infinity (which JSON would print as null): show it as written.
+      return {
+        ok: false,
+        reason: 'malformedLine',
+        message: `${name} line ${lineNo}: timestamp = ${rawNumber(raw, 'timestamp')}: is too large`,
+      };
+    }
     if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) {
       return lineError(name, lineNo, 'timestamp', ts, 'must be a number of ms >= 0');
     }
