@@ -1,5 +1,6 @@
 import { applyConfigData, dataFingerprint } from './config-watch.js';
 import { parseConfig } from './config.js';
+import { aliasBomb } from '../test/hostile-inputs.js';
 
 const gpt2 = `- name: latency
   query: 'x{pod="%s"}'
@@ -39,6 +40,32 @@ describe('applyConfigData', () => {
     const applied = applyConfigData(undefined, unusable, {});
     expect(applied.kind).toBe('noConfig');
     expect(applied.config).toBeUndefined();
+  });
+
+  test('a parser failure (a bug) keeps the last good config instead of throwing', () => {
+    const exploding = new Proxy<Record<string, string>>(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    const applied = applyConfigData(lastGood, exploding, {});
+    expect(applied.kind).toBe('keptLastGood');
+    expect(applied.config).toBe(lastGood);
+    expect(applied.issues).toEqual([
+      { key: 'data', path: '', value: undefined, message: 'could not be parsed (bug: boom)' },
+    ]);
+  });
+
+  test.each<{ name: string; data: Record<string, string> }>([
+    { name: 'a recursive alias in _global', data: { gpt2, _global: '&g {intervalSeconds: 5, self: *g}' } },
+    { name: 'an alias bomb in _tiers', data: { gpt2, _tiers: aliasBomb() } },
+  ])('$name keeps the last good config', ({ data }) => {
+    const applied = applyConfigData(lastGood, data, {});
+    expect(applied.kind).toBe('keptLastGood');
+    expect(applied.config).toBe(lastGood);
   });
 
   test('a bad environment makes every document unusable', () => {

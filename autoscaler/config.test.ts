@@ -7,6 +7,7 @@ import {
   parseConfig,
   unknownPlaceholders,
 } from './config.js';
+import { aliasBomb, RECURSIVE_ALIAS_BLOCK } from '../test/hostile-inputs.js';
 
 const QUERY = 'increase(tgi_request_mean_time_per_token_duration_sum{pod="%s"}[1m])';
 
@@ -412,7 +413,7 @@ const BAD_CASES: readonly BadCase[] = [
     name: 'bad METRICS_SCRAPE_INTERVAL',
     data: { gpt2: metric() },
     env: { METRICS_SCRAPE_INTERVAL: 'ten' },
-    lines: ['env.METRICS_SCRAPE_INTERVAL = "ten": must be a number > 0'],
+    lines: ['env.METRICS_SCRAPE_INTERVAL = "ten": must be a number > 0, in decimal'],
     usable: false,
   },
   {
@@ -632,5 +633,181 @@ describe('formatting and ignore list', () => {
     expect(global?.ignore).toEqual(['canary', 'test-']);
     expect(global && isIgnored('gpt2-canary', global)).toBe(true);
     expect(global && isIgnored('gpt2', global)).toBe(false);
+  });
+});
+
+describe('parseConfig: hostile and careless input (issue 14)', () => {
+  const block = metric();
+  const cases: ReadonlyArray<{
+    name: string;
+    data: Record<string, string>;
+    env?: Record<string, string>;
+    lines: readonly (string | RegExp)[];
+    usable: boolean;
+  }> = [
+    {
+      name: 'a metric block with a recursive alias',
+      data: { gpt2: block, ttft: RECURSIVE_ALIAS_BLOCK },
+      lines: [/^ttft = "- &x\\n {2}name: ttft.*\.\.\.": recursive YAML alias: a value contains itself$/],
+      usable: true,
+    },
+    {
+      name: 'an alias bomb',
+      data: { gpt2: block, bomb: aliasBomb() },
+      lines: [/^bomb = "a: &a .*\.\.\.": YAML aliases expand the document to more than 100000 values/],
+      usable: true,
+    },
+    {
+      name: '_global with a recursive alias',
+      data: { gpt2: block, _global: '&g {intervalSeconds: 5, self: *g}\n' },
+      lines: [
+        '_global = "&g {intervalSeconds: 5, self: *g}\\n": recursive YAML alias: a value contains itself',
+      ],
+      usable: false,
+    },
+    {
+      name: 'a data map larger than a ConfigMap holds',
+      data: { gpt2: block, big: 'x'.repeat(1024 * 1024) },
+      lines: [/^data = 1048\d{3}: bytes in all, more than the 1 MiB \(1048576 bytes\) a ConfigMap can hold$/],
+      usable: false,
+    },
+    {
+      name: 'slo 1e400 is a number, too large',
+      data: { gpt2: metric({ slo: '1e400' }).replace('"1e400"', '1e400') },
+      lines: ['gpt2[0].slo = "1e400": too large (the largest number is about 1.8e308)'],
+      usable: true,
+    },
+    {
+      name: 'a 1e12 s interval (the timer would overflow)',
+      data: { _global: 'intervalSeconds: 1e12' },
+      lines: [
+        '_global.intervalSeconds = 1000000000000: must be at most 2147483 (24.8 days, the longest a timer can wait)',
+      ],
+      usable: false,
+    },
+    {
+      name: 'a Prometheus timeout past the longest timer',
+      data: { _global: 'prometheusTimeoutMs: 2147483648' },
+      lines: [
+        '_global.prometheusTimeoutMs = 2147483648: must be at most 2147483647 (24.8 days, the longest a timer can wait)',
+      ],
+      usable: false,
+    },
+    {
+      name: 'a migration timeout past the longest timer',
+      data: { gpt2: withSettings('{migration: {readyTimeoutSeconds: 1e9}}') },
+      lines: [
+        'gpt2.settings.migration.readyTimeoutSeconds = 1000000000: must be at most 2147483 (24.8 days, the longest a timer can wait)',
+      ],
+      usable: true,
+    },
+    {
+      name: 'a cooldown past the longest timer',
+      data: { gpt2: withSettings('{cooldownSeconds: 3000000}') },
+      lines: [
+        'gpt2.settings.cooldownSeconds = 3000000: must be at most 2147483 (24.8 days, the longest a timer can wait)',
+      ],
+      usable: true,
+    },
+    {
+      name: 'a fractional timeout from the environment',
+      data: {},
+      env: { PROMETHEUS_TIMEOUT_MS: '1500.5' },
+      lines: ['env.PROMETHEUS_TIMEOUT_MS = "1500.5": must be a whole number > 0 (no fraction)'],
+      usable: false,
+    },
+    {
+      name: 'a hex interval from the environment',
+      data: {},
+      env: { METRICS_SCRAPE_INTERVAL: '0x10' },
+      lines: ['env.METRICS_SCRAPE_INTERVAL = "0x10": must be a number > 0, in decimal'],
+      usable: false,
+    },
+    {
+      name: 'an interval from the environment past the longest timer',
+      data: {},
+      env: { METRICS_SCRAPE_INTERVAL: '1e12' },
+      lines: ['env.METRICS_SCRAPE_INTERVAL = "1e12": must be at most 2147483'],
+      usable: false,
+    },
+    {
+      name: 'a fractional concurrency from the environment (was rounded down)',
+      data: {},
+      env: { MAX_CONCURRENT_SERVICES: '2.5' },
+      lines: ['env.MAX_CONCURRENT_SERVICES = "2.5": must be a whole number > 0 (no fraction)'],
+      usable: false,
+    },
+    {
+      name: 'a header name that is not an HTTP token',
+      data: { _global: 'prometheusHeaders: {"X Scope": tenant}' },
+      lines: [
+        '_global.prometheusHeaders = "X Scope": header name must be an HTTP token (letters, digits and !#$%&\'*+-.^_`|~)',
+      ],
+      usable: false,
+    },
+    {
+      name: 'a header value with CR/LF, not shown',
+      data: { _global: 'prometheusHeaders:\n  Authorization: |\n    Bearer s3cret\n' },
+      lines: [
+        '_global.prometheusHeaders.Authorization = "(14 characters, not shown)": must not contain CR, LF or other control characters (a YAML block scalar ends in LF)',
+      ],
+      usable: false,
+    },
+    {
+      name: 'a MIG tier with computeFraction 7',
+      data: { _tiers: '- {name: mig-3g.40gb, computeFraction: 7}' },
+      lines: [
+        '_tiers[0].computeFraction = 7: must be at most 1 for kind mig (a share of one GPU: g/7 for a MIG slice, e.g. 3/7 = 0.4286)',
+      ],
+      usable: false,
+    },
+    {
+      name: 'an MPS tier with computeFraction 1.5',
+      data: { _tiers: '- {name: gpu-20gb, computeFraction: 1.5}' },
+      lines: ['_tiers[0].computeFraction = 1.5: must be at most 1 for kind mps (a share of one GPU)'],
+      usable: false,
+    },
+  ];
+  test.each(cases)('$name', ({ data, env, lines, usable }) => {
+    const result = parseConfig(data, env ?? {});
+    const text = result.issues.map(formatIssue);
+    expect(text).toHaveLength(lines.length);
+    lines.forEach((line, index) => {
+      if (typeof line === 'string') expect(text[index]).toBe(line);
+      else expect(text[index]).toMatch(line);
+    });
+    expect(result.config !== undefined).toBe(usable);
+  });
+
+  test('a header value is never in the issue text', () => {
+    const result = parseConfig(
+      { _global: 'prometheusHeaders: {Authorization: "Bearer s3cret\\r\\nX: 1"}' },
+      {},
+    );
+    expect(result.issues.map(formatIssue).join('\n')).not.toContain('s3cret');
+  });
+
+  test('a whole GPU tier may have a fraction above 1', () => {
+    expect(parseConfig({ _tiers: '- {name: gpu-x2, computeFraction: 2}' }, {}).issues).toEqual([]);
+  });
+});
+
+describe('formatValue never throws and never serialises a value whole', () => {
+  const loop: Record<string, unknown> = { name: 'ttft' };
+  loop['self'] = loop;
+  let bomb: unknown = Array(9).fill('lol');
+  for (let i = 0; i < 9; i += 1) bomb = Array(9).fill(bomb);
+  test.each([
+    { name: 'a value that contains itself', value: loop, expected: '{"name":"ttft","self":[Circular]}' },
+    { name: 'an expanded alias bomb (387 million strings)', value: bomb, expected: /^\[{10}"lol".*\.\.\.$/ },
+    { name: 'a 10 MB string', value: 'x'.repeat(10_000_000), expected: `"${'x'.repeat(77)}..."` },
+    { name: 'Infinity in a list', value: [Infinity], expected: '[Infinity]' },
+  ])('$name', ({ value, expected }) => {
+    const started = Date.now();
+    const text = formatValue(value);
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(text.length).toBeLessThanOrEqual(82);
+    if (typeof expected === 'string') expect(text).toBe(expected);
+    else expect(text).toMatch(expected);
   });
 });

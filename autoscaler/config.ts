@@ -734,7 +734,7 @@ function positiveFromEnv(
   const kind = bounds.integer ? 'a whole number' : 'a number';
   const problem =
     Number.isNaN(value) || value <= 0
-      ? `must be ${kind} > 0`
+      ? `must be ${kind} > 0, in decimal`
       : bounds.integer && !Number.isInteger(value)
         ? `must be ${kind} > 0 (no fraction)`
         : value > bounds.max

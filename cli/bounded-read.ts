@@ -20,13 +20,15 @@ export class InputTooLargeError extends Error {
 
 /** Reads a file (any kind: regular, FIFO, /dev/stdin) as UTF-8, refusing it once it passes `maxBytes`. */
 export function readTextBounded(path: string | URL, maxBytes: number): string {
-  const fd = openSync(path, 'r');
+  // The process's own stdin by number: opening /dev/stdin fails when it is a socket (ENXIO).
+  const isStdin = path === '/dev/stdin' || path === '-';
+  const fd = isStdin ? 0 : openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-      const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      const read = readRetrying(fd, chunk);
       if (read === 0) break;
       total += read;
       if (total > maxBytes) throw new InputTooLargeError(maxBytes);
@@ -34,7 +36,21 @@ export function readTextBounded(path: string | URL, maxBytes: number): string {
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } finally {
-    closeSync(fd);
+    if (!isStdin) closeSync(fd);
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** readSync, waiting out EAGAIN (a non-blocking pipe or socket with nothing to read yet). */
+function readRetrying(fd: number, chunk: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, chunk, 0, chunk.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 5);
+    }
   }
 }
 

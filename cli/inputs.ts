@@ -19,7 +19,7 @@ export const MAX_DATE_MS = 8.64e15;
 const TIME_USAGE = 'must be ms since the epoch or an ISO time (2026-11-23T07:00:00Z)';
 /** `2026-11-23`, `2026-11-23T07:00Z`, `2026-11-23T07:00:00.5+01:00`: a date, or a date-time with a zone. */
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
  * A time as ms since the epoch, or why it is refused: a number must be whole ms within what a Date holds;

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -235,5 +236,81 @@ describe('k-siss decide', () => {
       line: 3,
       error: 'metrics.tgi_request_metric = "fast": must be a number, null (no data), "NaN", "+Inf" or "-Inf"',
     });
+  });
+});
+
+/** The real binary with a stdin written in 1 MiB chunks (never held whole by the test). */
+async function kSissStreaming(
+  args: readonly string[],
+  write: (stdin: NodeJS.WritableStream) => Promise<void>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  for (const name of ENV_VARS) delete env[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
+  // The child may stop reading early (a too-large file): its closed stdin is not an error here.
+  child.stdin.on('error', () => undefined);
+  await write(child.stdin).catch(() => undefined);
+  child.stdin.end();
+  const [code] = (await exited) as [number | null];
+  return { code, stdout, stderr };
+}
+
+async function writeAll(stdin: NodeJS.WritableStream, chunks: Iterable<string | Buffer>): Promise<void> {
+  for (const chunk of chunks) {
+    if (!stdin.write(chunk)) await once(stdin, 'drain');
+  }
+}
+
+describe('bounded inputs (issue 14)', () => {
+  it('validate /dev/stdin refuses more than 2 MiB with exit 2, without reading it all', async () => {
+    const result = await kSissStreaming(['validate', '/dev/stdin'], (stdin) =>
+      writeAll(stdin, Array(64).fill(Buffer.alloc(1024 * 1024, 'x'))),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('/dev/stdin: cannot read: larger than the 2 MiB (2097152 bytes) allowed\n');
+  });
+
+  it('decide goes on after a 600 MB line and a 100k-deep line, naming their line numbers', async () => {
+    const good =
+      '{"service":"gpt2","state":{"tier":"mig-2g.20gb","readyReplicas":1},"metrics":{"tgi_request_metric":1}}\n';
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const result = await kSissStreaming(
+      ['decide', '--config', file('cm-bounded.yaml', CONFIG_MAP)],
+      (stdin) =>
+        writeAll(stdin, [
+          good,
+          '{"service":"',
+          ...Array<Buffer>(600).fill(chunk),
+          '"}\n',
+          `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+          good,
+        ]),
+    );
+    expect(result.code).toBe(1);
+    const out = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(out).toEqual([
+      expect.objectContaining({ line: 1, service: 'gpt2' }),
+      { line: 2, error: 'line is 629145614 bytes, more than the 1 MiB (1048576 bytes) allowed' },
+      { line: 3, error: 'nested deeper than 64 levels' },
+      expect.objectContaining({ line: 4, service: 'gpt2' }),
+    ]);
+  });
+
+  it('simulate --model refuses a recursive alias with exit 2', () => {
+    const model = file('model.yaml', '&m {name: m, self: *m}\n');
+    const trace = file('t.jsonl', '{"timestamp":0,"input_length":10,"output_length":10}\n');
+    const result = kSiss(['simulate', '--trace', trace, '--model', model, '--policy', 'static-peak']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `k-siss simulate: --model ${model}: recursive YAML alias: a value contains itself\n`,
+    );
   });
 });

@@ -14,6 +14,7 @@ import {
   eventually,
   kubeClients,
 } from '../test/cluster-state.js';
+import { aliasBomb, RECURSIVE_ALIAS_BLOCK } from '../test/hostile-inputs.js';
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -160,6 +161,103 @@ describe('k-siss run started with an unusable ConfigMap', () => {
       find('policy controller started'),
     );
     expect(started.prometheusUrl).toBe(clusterState().prometheusUrl);
+    expect(child.exitCode).toBeNull();
+  });
+});
+
+/** The running controller under hostile ConfigMap edits (issue 14): it stays up and keeps its config. */
+describe('k-siss run (child process) under hostile ConfigMap edits', () => {
+  let namespace = '';
+  let child: ChildProcess;
+  let metricsUrl = '';
+  const lines: LogLine[] = [];
+  const find = (message: string, where: (line: LogLine) => boolean = () => true): LogLine | undefined =>
+    lines.find((line) => line.message === message && where(line));
+  const sample = async (series: string): Promise<number> => {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+
+  beforeAll(async () => {
+    namespace = await createTestNamespace('run-hostile');
+    await kubeClients().core.createNamespacedConfigMap({
+      namespace,
+      body: configMap({ gpt2: block, llama: block }),
+    });
+    child = startRun(namespace, lines);
+    await eventually('config loaded', async () => find('config loaded'), 120_000);
+    metricsUrl = String(find('k-siss controller starting')?.metricsUrl);
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await deleteNamespace(namespace);
+  });
+
+  const cases: ReadonlyArray<{
+    name: string;
+    data: Record<string, string>;
+    series: string;
+    event: string;
+  }> = [
+    {
+      name: 'a metric block with a recursive alias',
+      data: { gpt2: block, llama: block, ttft: RECURSIVE_ALIAS_BLOCK },
+      series: 'ksiss_config_invalid_blocks_total{key="ttft"}',
+      event: 'recursive YAML alias',
+    },
+    {
+      name: '_global as an alias bomb',
+      data: { gpt2: block, _global: aliasBomb() },
+      series: 'ksiss_config_reloads_total{result="failure"}',
+      event: 'an alias bomb?',
+    },
+    {
+      name: '_global with a recursive alias',
+      data: { gpt2: block, _global: '&g {intervalSeconds: 5, self: *g}\n' },
+      series: 'ksiss_config_reloads_total{result="failure"}',
+      event: '_global = "&g {intervalSeconds: 5, self: *g}\\n": recursive YAML alias',
+    },
+  ];
+
+  test.each(cases)('$name: a Warning Event and a count, the process stays up and ready', async (c) => {
+    const before = await sample(c.series);
+    await kubeClients().core.replaceNamespacedConfigMap({
+      namespace,
+      name: 'autoscaler-config',
+      body: configMap(c.data),
+    });
+    await eventually(`${c.series} counted`, async () =>
+      (await sample(c.series)) > before ? true : undefined,
+    );
+    const event = await eventually('Warning Event on the ConfigMap', async () => {
+      const events = await kubeClients().core.listNamespacedEvent({
+        namespace,
+        fieldSelector: 'involvedObject.kind=ConfigMap,involvedObject.name=autoscaler-config',
+      });
+      return events.items.find((e) => e.type === 'Warning' && (e.message ?? '').includes(c.event));
+    });
+    expect((event.message ?? '').length).toBeLessThanOrEqual(1000);
+    expect(child.exitCode).toBeNull();
+    await eventually('/readyz 200', async () =>
+      (await fetch(`${metricsUrl}/readyz`)).ok ? true : undefined,
+    );
+  });
+
+  test('after the unusable edits the last good config is in force, and a good edit still loads', async () => {
+    expect(find('config document unusable: the last good config stays in force')).toBeDefined();
+    const loadsBefore = lines.filter((line) => line.message === 'config loaded').length;
+    await kubeClients().core.replaceNamespacedConfigMap({
+      namespace,
+      name: 'autoscaler-config',
+      body: configMap({ gpt2: block, mistral: block }),
+    });
+    const loaded = await eventually(
+      'the good edit loaded',
+      async () => lines.filter((line) => line.message === 'config loaded').slice(loadsBefore)[0],
+    );
+    expect(loaded.services).toEqual(['gpt2', 'mistral']);
     expect(child.exitCode).toBeNull();
   });
 });

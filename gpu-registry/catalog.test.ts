@@ -98,6 +98,54 @@ describe('mergeCatalog', () => {
       [{ name: 'gpu', relativeCost: -1 }],
       [{ key: '_tiers', path: '[0].relativeCost', value: -1, message: 'must be > 0' }],
     ],
+    [
+      'computeFraction 7 on a MIG tier (7 slices, not 7/7)',
+      [{ name: 'mig-7g.80gb', computeFraction: 7 }],
+      [
+        {
+          key: '_tiers',
+          path: '[0].computeFraction',
+          value: 7,
+          message:
+            'must be at most 1 for kind mig (a share of one GPU: g/7 for a MIG slice, e.g. 3/7 = 0.4286)',
+        },
+      ],
+    ],
+    [
+      'computeFraction 1.5 on an MPS tier',
+      [{ name: 'gpu-40gb', computeFraction: 1.5 }],
+      [
+        {
+          key: '_tiers',
+          path: '[0].computeFraction',
+          value: 1.5,
+          message: 'must be at most 1 for kind mps (a share of one GPU)',
+        },
+      ],
+    ],
+    [
+      'memoryBandwidthFraction above 1 on a new MPS tier',
+      [
+        {
+          name: 'mps-half',
+          resource: 'example.com/mps-half',
+          kind: 'mps',
+          computeFraction: 0.5,
+          memoryGb: 40,
+          memoryBandwidthFraction: 2,
+          relativeCost: 0.5,
+          gpuModel: 'H100-80GB',
+        },
+      ],
+      [
+        {
+          key: '_tiers',
+          path: '[0].memoryBandwidthFraction',
+          value: 2,
+          message: 'must be at most 1 for kind mps (a share of one GPU)',
+        },
+      ],
+    ],
   ])('rejects %s', (_name, overrides, expected) => {
     expect(mergeCatalog(DEFAULT_CATALOG, overrides).issues).toEqual(expected);
   });
