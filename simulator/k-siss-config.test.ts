@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { aliasBomb } from '../test/hostile-inputs.js';
 import { DEFAULT_KSISS_CONFIG_URL, DEFAULT_SLO, parseKsissSimConfig, parseTopology } from './index.js';
 
 const block = (metricName: string, slo = '0.1') => `apiVersion: v1
@@ -42,6 +43,16 @@ describe('parseKsissSimConfig', () => {
     },
     { name: 'not YAML', text: 'data: [', message: 'f: invalid YAML' },
     { name: 'not a ConfigMap', text: '- a', message: 'f: not a ConfigMap manifest nor a data map' },
+    {
+      name: 'a Secret',
+      text: 'apiVersion: v1\nkind: Secret\ndata: {a: b}\n',
+      message: 'f: kind = "Secret": not a ConfigMap',
+    },
+    {
+      name: 'an alias bomb',
+      text: aliasBomb(),
+      message: 'f: YAML aliases expand the document to more than 100000 values',
+    },
   ];
   it.each(cases)('rejects $name', ({ text, message }) => {
     const r = parseKsissSimConfig(text, 'f', DEFAULT_SLO, { fillSlo: false });
@@ -51,6 +62,13 @@ describe('parseKsissSimConfig', () => {
 });
 
 describe('parseTopology', () => {
+  it('refuses a recursive alias', () => {
+    expect(parseTopology('&n {nodes: [*n]}\n', 't.yaml')).toEqual({
+      ok: false,
+      message: 't.yaml: recursive YAML alias: a value contains itself',
+    });
+  });
+
   it('reads the local cluster topology shape, keeping extended resources only', () => {
     const r = parseTopology(
       readFileSync(new URL('../local-cluster/topology.yaml', import.meta.url), 'utf8'),

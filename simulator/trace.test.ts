@@ -109,6 +109,16 @@ describe('parseTrace', () => {
       text: '{"timestamp": "0", "input_length": 1, "output_length": 1}',
       message: 'az line 1: timestamp = "0": must be a number of ms >= 0',
     },
+    {
+      name: 'Mooncake: a timestamp of 1e400 (JSON.parse makes it Infinity, which JSON prints as null)',
+      text: '{"timestamp": 0, "input_length": 1, "output_length": 1}\n{"timestamp": 1e400, "input_length": 1, "output_length": 1}',
+      message: 'az line 2: timestamp = 1e400: is too large',
+    },
+    {
+      name: 'Mooncake: a nested timestamp is shown short',
+      text: `{"timestamp": [${'[1],'.repeat(1000)}1], "input_length": 1, "output_length": 1}`,
+      message: 'az line 1: timestamp = [[1],[1],',
+    },
     { name: 'neither format', text: 'time,prompt\n1,2', message: 'az line 1: "time,prompt" is neither' },
     { name: 'empty', text: '\n\n', message: 'az: the trace is empty' },
     {
