@@ -124,14 +124,14 @@ function serviceOf(
       ok: false,
       errors: [
         ...issues.map(formatIssue),
-        `${key} = ${JSON.stringify(service)}: its config block is invalid (see above)`,
+        `${key} = ${formatValue(service)}: its config block is invalid (see above)`,
       ],
     };
   }
   const known = [...config.services.keys()].join(', ');
   return {
     ok: false,
-    errors: [`${key} = ${JSON.stringify(service)}: not in the config (services: ${known || 'none'})`],
+    errors: [`${key} = ${formatValue(service)}: not in the config (services: ${known || 'none'})`],
   };
 }
 
