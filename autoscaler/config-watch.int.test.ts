@@ -172,18 +172,21 @@ describe('config watch on the local API server: hostile documents', () => {
     data: Record<string, string>;
     outcome: 'skipped' | 'unusable';
     event: string;
+    why?: string;
   }> = [
     {
       name: 'a metric block with a recursive alias',
       data: { gpt2: block, ttft: RECURSIVE_ALIAS_BLOCK },
       outcome: 'skipped',
-      event: 'recursive YAML alias: a value contains itself',
+      event: 'skipped invalid blocks: ttft = "- &x',
+      why: ': recursive YAML alias: a value contains itself',
     },
     {
       name: 'a service block that is an alias bomb',
       data: { gpt2: block, bomb: aliasBomb() },
       outcome: 'skipped',
-      event: 'YAML aliases expand the document to more than 100000 values (an alias bomb?)',
+      event: 'skipped invalid blocks: bomb = "a: &a [',
+      why: ': YAML aliases expand the document to more than 100000 values (an alias bomb?)',
     },
     {
       name: '_global with a recursive alias',
@@ -195,7 +198,8 @@ describe('config watch on the local API server: hostile documents', () => {
       name: '_tiers as an alias bomb',
       data: { gpt2: block, _tiers: `- name: mig-1g.10gb\n  extra:\n${aliasBomb('    ')}` },
       outcome: 'unusable',
-      event: 'an alias bomb?',
+      event: 'last good config kept: _tiers = "- name: mig-1g.10gb',
+      why: ': YAML aliases expand the document to more than 100000 values (an alias bomb?)',
     },
     {
       name: 'an interval that would overflow the timer',
@@ -214,7 +218,7 @@ describe('config watch on the local API server: hostile documents', () => {
 
   test.each(cases)(
     '$name: refused, evented, counted; the watch goes on',
-    async ({ data, outcome, event }) => {
+    async ({ data, outcome, event, why }) => {
       const failuresBefore = await counter(registry, 'ksiss_config_reloads_total', { result: 'failure' });
       const successesBefore = await counter(registry, 'ksiss_config_reloads_total', { result: 'success' });
       await kubeClients().core.replaceNamespacedConfigMap({
@@ -227,6 +231,7 @@ describe('config watch on the local API server: hostile documents', () => {
       );
       expect(found.reason).toBe(outcome === 'skipped' ? 'InvalidServiceConfig' : 'InvalidConfig');
       expect(found.message.length).toBeLessThanOrEqual(1000);
+      if (why !== undefined) expect(found.message).toContain(why);
       if (outcome === 'skipped') {
         const key = Object.keys(data).find((k) => k !== 'gpt2') ?? '';
         expect(await counter(registry, 'ksiss_config_invalid_blocks_total', { key })).toBeGreaterThanOrEqual(
@@ -263,7 +268,7 @@ describe('config watch on the local API server: hostile documents', () => {
     });
     await eventually('alias bomb event', async () =>
       (await warningEvents()).find((e) =>
-        e.message.startsWith('config unusable, last good config kept: _global'),
+        e.message.startsWith('config unusable, last good config kept: _global = "a: &a ['),
       ),
     );
     expect(services()).toEqual(['gpt2', 'llama']);

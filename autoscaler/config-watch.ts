@@ -191,6 +191,13 @@ export function createConfigWatch(options: ConfigWatchOptions): ConfigWatch {
           error: errorText(error),
         });
         options.metrics?.recordConfigReload('failure', []);
+        if (configMap !== undefined) {
+          void warnOnConfigMap(
+            configMap,
+            'InvalidConfig',
+            `config change could not be applied (bug: ${errorText(error)}), last good config kept`,
+          );
+        }
       } catch {
         // The logger or the metrics failed as well: nothing more can be reported.
       }

@@ -211,7 +211,7 @@ describe('k-siss run (child process) under hostile ConfigMap edits', () => {
       name: '_global as an alias bomb',
       data: { gpt2: block, _global: aliasBomb() },
       series: 'ksiss_config_reloads_total{result="failure"}',
-      event: 'an alias bomb?',
+      event: '_global = "a: &a [',
     },
     {
       name: '_global with a recursive alias',

@@ -1,8 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { parseModel } from '../service-model/index.js';
-import { loadYamlBounded } from '../autoscaler/index.js';
-import { readFileSync } from 'node:fs';
+import { loadYamlBounded, MAX_DOCUMENT_BYTES } from '../autoscaler/index.js';
+import { readFileSync, statSync } from 'node:fs';
 import { Emulator } from './emulator.js';
 
 // Entry of the emulated inference workload, run as its own process by the harness (cluster.ts).
@@ -21,6 +21,10 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 }
 let model;
 if (opts.model !== undefined) {
+  if (statSync(opts.model).size > MAX_DOCUMENT_BYTES) {
+    process.stderr.write(`--model ${opts.model}: larger than ${MAX_DOCUMENT_BYTES} bytes\n`);
+    process.exit(2);
+  }
   const loaded = loadYamlBounded(readFileSync(opts.model, 'utf8'));
   if (!loaded.ok) {
     process.stderr.write(`--model ${opts.model}: ${loaded.message}\n`);

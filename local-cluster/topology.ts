@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadYamlBounded } from '../autoscaler/index.js';
+import { loadYamlBounded, MAX_DOCUMENT_BYTES } from '../autoscaler/index.js';
 import { z } from 'zod';
 import { LOCAL_CLUSTER_DIR } from './paths.js';
 
@@ -108,6 +108,8 @@ export function parseTopology(data: unknown, source = 'topology'): TopologyParse
 export function loadTopologyFile(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
   let text: string;
   try {
+    // A topology is a few KiB: refuse a huge file before reading it.
+    if (statSync(file).size > MAX_DOCUMENT_BYTES) throw new Error(`larger than ${MAX_DOCUMENT_BYTES} bytes`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new Error(`topology ${file}: cannot read: ${(error as Error).message}`, { cause: error });
