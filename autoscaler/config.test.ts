@@ -754,6 +754,12 @@ describe('parseConfig: hostile and careless input (issue 14)', () => {
       usable: false,
     },
     {
+      name: 'an unsafe integer',
+      data: { gpt2: withSettings('{maxReplicas: 1e20}') },
+      lines: ['gpt2.settings.maxReplicas = 100000000000000000000: too large (at most 9007199254740991)'],
+      usable: true,
+    },
+    {
       name: 'a MIG tier with computeFraction 7',
       data: { _tiers: '- {name: mig-3g.40gb, computeFraction: 7}' },
       lines: [

@@ -232,7 +232,11 @@ const stringError = (iss: { input?: unknown }): string =>
 const finite = () => z.number({ error: numberError });
 const positiveNumber = () => finite().positive({ error: 'must be > 0' });
 const nonNegativeNumber = () => finite().min(0, { error: 'must be >= 0' });
-const wholeNumber = () => finite().int({ error: 'must be a whole number' });
+const wholeNumber = () =>
+  finite().int({
+    error: (iss) =>
+      Number.isInteger(iss.input) ? 'too large (at most 9007199254740991)' : 'must be a whole number',
+  });
 const nonEmptyString = () => z.string({ error: stringError }).min(1, { error: 'must not be empty' });
 
 /** The longest a Node timer can wait (2^31-1 ms, 24.8 days): a longer one fires at once. */
