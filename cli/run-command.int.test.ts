@@ -219,6 +219,30 @@ describe('k-siss run (child process) under hostile ConfigMap edits', () => {
       series: 'ksiss_config_reloads_total{result="failure"}',
       event: '_global = "&g {intervalSeconds: 5, self: *g}\\n": recursive YAML alias',
     },
+    {
+      name: 'a service block that is an alias bomb',
+      data: { gpt2: block, llama: block, bomb: aliasBomb() },
+      series: 'ksiss_config_invalid_blocks_total{key="bomb"}',
+      event: 'bomb = "a: &a [',
+    },
+    {
+      name: '_tiers as an alias bomb',
+      data: { gpt2: block, _tiers: `- name: mig-1g.10gb\n  extra:\n${aliasBomb('    ')}` },
+      series: 'ksiss_config_reloads_total{result="failure"}',
+      event: '_tiers = "- name: mig-1g.10gb',
+    },
+    {
+      name: 'an interval that would overflow the timer',
+      data: { gpt2: block, _global: 'intervalSeconds: 1e12\n' },
+      series: 'ksiss_config_reloads_total{result="failure"}',
+      event: '_global.intervalSeconds = 1000000000000: must be at most 2147483',
+    },
+    {
+      name: 'a header value with CR/LF',
+      data: { gpt2: block, _global: 'prometheusHeaders: {X-Scope-OrgID: "tenant\\r\\nX-Injected: 1"}\n' },
+      series: 'ksiss_config_reloads_total{result="failure"}',
+      event: '_global.prometheusHeaders.X-Scope-OrgID = "(21 characters, not shown)"',
+    },
   ];
 
   test.each(cases)('$name: a Warning Event and a count, the process stays up and ready', async (c) => {
@@ -247,6 +271,10 @@ describe('k-siss run (child process) under hostile ConfigMap edits', () => {
 
   test('after the unusable edits the last good config is in force, and a good edit still loads', async () => {
     expect(find('config document unusable: the last good config stays in force')).toBeDefined();
+    // The header value (possibly a credential) is in no Event and no log line.
+    const events = await kubeClients().core.listNamespacedEvent({ namespace });
+    expect(events.items.some((e) => (e.message ?? '').includes('X-Injected'))).toBe(false);
+    expect(lines.some((line) => JSON.stringify(line).includes('X-Injected'))).toBe(false);
     const loadsBefore = lines.filter((line) => line.message === 'config loaded').length;
     await kubeClients().core.replaceNamespacedConfigMap({
       namespace,
