@@ -80,6 +80,16 @@ describe('k-siss simulate', () => {
     },
     { name: 'a missing trace', args: [], message: '--trace FILE is required' },
     {
+      name: 'a hex model error (Number reads 0x10 as 16)',
+      args: ['--trace', traceFile, '--model-error', '0x10'],
+      message: '--model-error = "0x10": must be a finite number > 0',
+    },
+    {
+      name: 'a hex seed',
+      args: ['--trace', traceFile, '--seed', '0x10'],
+      message: '--seed = "0x10": must be a whole number >= 0 and <= 4294967295, in decimal',
+    },
+    {
       name: 'a zero model error',
       args: ['--trace', traceFile, '--model-error', '0'],
       message: '--model-error = "0": must be a finite number > 0',

@@ -49,8 +49,9 @@ export class UsageError extends Error {}
 /** `--model-error F`: a finite number > 0 (default 1). */
 export function modelErrorOf(raw: string | undefined): number {
   if (raw === undefined) return 1;
-  const value = Number(raw);
-  const problem = raw.trim() === '' ? 'must be a finite number > 0' : modelErrorProblem(value);
+  // Decimal only: Number('0x10') is 16 and Number('') is 0.
+  const value = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  const problem = modelErrorProblem(value);
   if (problem !== undefined) throw new UsageError(`--model-error = ${JSON.stringify(raw)}: ${problem}`);
   return value;
 }
