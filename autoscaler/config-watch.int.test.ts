@@ -192,7 +192,7 @@ describe('config watch on the local API server: hostile documents', () => {
       name: '_global with a recursive alias',
       data: { gpt2: block, _global: '&g {intervalSeconds: 5, self: *g}\n' },
       outcome: 'unusable',
-      event: '_global = "&g {intervalSeconds: 5, self: *g}\\n": recursive YAML alias',
+      event: '_global = [redacted]: recursive YAML alias',
     },
     {
       name: '_tiers as an alias bomb',
@@ -211,8 +211,7 @@ describe('config watch on the local API server: hostile documents', () => {
       name: 'a header value with CR/LF (not shown)',
       data: { gpt2: block, _global: 'prometheusHeaders: {X-Scope-OrgID: "tenant\\r\\nX-Injected: 1"}\n' },
       outcome: 'unusable',
-      event:
-        '_global.prometheusHeaders.X-Scope-OrgID = "(21 characters, not shown)": must not contain CR, LF',
+      event: '_global.prometheusHeaders.X-Scope-OrgID = [redacted]: must not contain CR, LF',
     },
   ];
 
@@ -268,7 +267,9 @@ describe('config watch on the local API server: hostile documents', () => {
     });
     await eventually('alias bomb event', async () =>
       (await warningEvents()).find((e) =>
-        e.message.startsWith('config unusable, last good config kept: _global = "a: &a ['),
+        e.message.startsWith(
+          'config unusable, last good config kept: _global = [redacted]: YAML aliases expand',
+        ),
       ),
     );
     expect(services()).toEqual(['gpt2', 'llama']);

@@ -660,9 +660,7 @@ describe('parseConfig: hostile and careless input (issue 14)', () => {
     {
       name: '_global with a recursive alias',
       data: { gpt2: block, _global: '&g {intervalSeconds: 5, self: *g}\n' },
-      lines: [
-        '_global = "&g {intervalSeconds: 5, self: *g}\\n": recursive YAML alias: a value contains itself',
-      ],
+      lines: ['_global = [redacted]: recursive YAML alias: a value contains itself'],
       usable: false,
     },
     {
@@ -741,7 +739,7 @@ describe('parseConfig: hostile and careless input (issue 14)', () => {
       name: 'a header name that is not an HTTP token',
       data: { _global: 'prometheusHeaders: {"X Scope": tenant}' },
       lines: [
-        '_global.prometheusHeaders = "X Scope": header name must be an HTTP token (letters, digits and !#$%&\'*+-.^_`|~)',
+        "_global.prometheusHeaders = [redacted]: header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)",
       ],
       usable: false,
     },
@@ -749,7 +747,7 @@ describe('parseConfig: hostile and careless input (issue 14)', () => {
       name: 'a header value with CR/LF, not shown',
       data: { _global: 'prometheusHeaders:\n  Authorization: |\n    Bearer s3cret\n' },
       lines: [
-        '_global.prometheusHeaders.Authorization = "(14 characters, not shown)": must not contain CR, LF or other control characters (a YAML block scalar ends in LF)',
+        '_global.prometheusHeaders.Authorization = [redacted]: must not contain CR, LF or other control characters (a YAML block scalar ends in LF)',
       ],
       usable: false,
     },
